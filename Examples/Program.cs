@@ -1,0 +1,2 @@
+// Placeholder until the CLI lands.
+System.Console.WriteLine("Dsl examples");

@@ -1,0 +1,55 @@
+namespace Dsl;
+
+/// <summary>The non-linearity a layer applies to its pre-activation.</summary>
+public enum Activation
+{
+    /// <summary>f(x) = x.</summary>
+    Identity,
+    /// <summary>f(x) = 1 / (1 + e^-x).</summary>
+    Sigmoid,
+    /// <summary>f(x) = tanh(x).</summary>
+    Tanh,
+    /// <summary>f(x) = max(0, x).</summary>
+    Relu,
+    /// <summary>Normalised exponentials over the layer's units; only valid on the last layer, where it pairs with the
+    /// negative log-likelihood loss.</summary>
+    Softmax,
+}
+
+/// <summary>
+/// Declares a network and its input. Every network starts with exactly one <c>[Input]</c>; the layers follow as
+/// further attributes on the same class, in source order. The class must be <c>partial</c>: the generator adds the
+/// shapes, buffers, forward and backward passes to it.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class InputAttribute : Attribute
+{
+    /// <summary>A flat input of <paramref name="size"/> features.</summary>
+    public InputAttribute(int size) => (Channels, Height, Width) = (1, 1, size);
+
+    /// <summary>An image input of <paramref name="channels"/>×<paramref name="height"/>×<paramref name="width"/>.</summary>
+    public InputAttribute(int channels, int height, int width) => (Channels, Height, Width) = (channels, height, width);
+
+    /// <summary>Number of input channels (1 for a flat input).</summary>
+    public int Channels { get; }
+    /// <summary>Input height (1 for a flat input).</summary>
+    public int Height { get; }
+    /// <summary>Input width (the feature count for a flat input).</summary>
+    public int Width { get; }
+}
+
+/// <summary>Base of every layer attribute; the generator reads layers in the order they are written.</summary>
+public abstract class LayerAttribute : Attribute;
+
+/// <summary>
+/// A fully connected layer: y = f(x·W + b) with W of shape (inputs, <paramref name="units"/>). An image input is
+/// flattened channel-major first.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class DenseAttribute(int units, Activation activation = Activation.Identity) : LayerAttribute
+{
+    /// <summary>Number of output units.</summary>
+    public int Units { get; } = units;
+    /// <summary>The layer's non-linearity.</summary>
+    public Activation Activation { get; } = activation;
+}
