@@ -1,0 +1,61 @@
+using Microsoft.CodeAnalysis;
+
+namespace Dsl.Generator
+{
+    /// <summary>Every mistake the generator reports, with stable ids. Ids are never reused or renumbered.</summary>
+    internal static class DiagnosticDescriptors
+    {
+        private const string Category = "Dsl";
+
+        public static readonly DiagnosticDescriptor NotPartial = Error("DSL0001",
+            "Network class must be partial",
+            "Network class '{0}' must be declared 'partial' so the generator can add its layers to it");
+
+        public static readonly DiagnosticDescriptor MissingInput = Error("DSL0002",
+            "Network has no [Input]",
+            "'{0}' declares layers but no [Input(...)]; add one before the first layer, e.g. [Input(784)] or [Input(1, 28, 28)]");
+
+        public static readonly DiagnosticDescriptor NonPositiveSize = Error("DSL0003",
+            "Size must be positive",
+            "{0}: {1} must be positive, but is {2}");
+
+        public static readonly DiagnosticDescriptor SoftmaxNotLast = Error("DSL0004",
+            "Softmax only on the last layer",
+            "{0} is layer {1} of {2}: Softmax is only allowed on the last layer, where it pairs with the negative log-likelihood");
+
+        public static readonly DiagnosticDescriptor UnknownActivation = Error("DSL0005",
+            "Unknown activation",
+            "{0}: {1} is not an activation; use Identity, Sigmoid, Tanh, Relu or Softmax");
+
+        public static readonly DiagnosticDescriptor GenericClass = Error("DSL0006",
+            "Network class cannot be generic",
+            "Network class '{0}' is generic; a network's shapes are fixed at compile time, so declare it on a non-generic class");
+
+        public static readonly DiagnosticDescriptor NestedClass = Error("DSL0007",
+            "Network class cannot be nested",
+            "Network class '{0}' is nested inside '{1}'; declare networks as top-level classes");
+
+        public static readonly DiagnosticDescriptor NoLayers = Error("DSL0008",
+            "Network has no layers",
+            "'{0}' has an [Input] but no layers; add layers after it, e.g. [Dense(10, Softmax)]");
+
+        public static readonly DiagnosticDescriptor LastLayerNotSoftmax = Error("DSL0009",
+            "Last layer must be Softmax",
+            "{0} ends '{1}', but a classifier must end with a Softmax layer (its loss is the negative log-likelihood), e.g. [Dense(10, Softmax)]");
+
+        public static readonly DiagnosticDescriptor LayersInSeveralDeclarations = Error("DSL0010",
+            "Layers split across partial declarations",
+            "'{0}' has network attributes on more than one partial declaration, so their order is ambiguous; put [Input] and all layers on one declaration");
+
+        public static readonly DiagnosticDescriptor TooLarge = Error("DSL0011",
+            "Layer too large",
+            "{0} needs {1} {2}, more than the {3} one array can hold");
+
+        public static readonly DiagnosticDescriptor UnsupportedLayer = Error("DSL0012",
+            "Unsupported layer attribute",
+            "'{0}' derives from LayerAttribute but is not a layer this generator knows; use the layers in the Dsl namespace");
+
+        private static DiagnosticDescriptor Error(string id, string title, string message) =>
+            new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+    }
+}

@@ -1,0 +1,128 @@
+using System.Collections.Generic;
+using Dsl.Generator.Model;
+
+namespace Dsl.Generator.Emit
+{
+    /// <summary>Dense: y (n, units) = f(x (n, inputs) · W (inputs, units) + b (units)); an image input is flattened.</summary>
+    internal sealed class DenseEmitter : LayerEmitter
+    {
+        public static readonly DenseEmitter Instance = new DenseEmitter();
+
+        private const string Views4 = "global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>";
+
+        public override IReadOnlyList<ParameterTensor> Parameters(LayerModel layer)
+        {
+            var dense = (DenseLayer)layer;
+            int inputs = (int)dense.Input.Size;
+            return new[]
+            {
+                new ParameterTensor("W" + dense.Number, new[] { inputs, dense.Units }, true, "Layer " + dense.Number + " weights"),
+                new ParameterTensor("B" + dense.Number, new[] { dense.Units }, false, "Layer " + dense.Number + " biases"),
+            };
+        }
+
+        public override void Initialize(SourceWriter w, LayerModel layer)
+        {
+            var dense = (DenseLayer)layer;
+            string weights = "W" + dense.Number, fanIn = Sizes.Of(dense.Input.Size), fanOut = Sizes.Of(dense.Units);
+            switch (dense.Activation)
+            {
+                case ActivationKind.Softmax:
+                    w.Line($"// {weights} starts at zero, as the tutorials' softmax layer does.");
+                    break;
+                case ActivationKind.Relu:
+                    w.Line($"global::Dsl.Cpu.Initializers.HeUniform<T>({weights}, {fanIn}, random);");
+                    break;
+                case ActivationKind.Sigmoid:
+                    w.Line($"global::Dsl.Cpu.Initializers.GlorotUniform<T>({weights}, {fanIn}, {fanOut}, gain: 4.0, random); // ×4: sigmoid's slope at 0 is 1/4");
+                    break;
+                default:
+                    w.Line($"global::Dsl.Cpu.Initializers.GlorotUniform<T>({weights}, {fanIn}, {fanOut}, gain: 1.0, random);");
+                    break;
+            }
+        }
+
+        public override void CpuForward(SourceWriter w, LayerModel layer)
+        {
+            var dense = (DenseLayer)layer;
+            int n = dense.Number;
+            w.Line($"// Layer {n}: {dense.Declaration}: {CpuInput(dense)} (n, {Flattened(dense.Input)}) · W{n} ({dense.Input.Size}, {dense.Units}) + B{n} → A{n} (n, {dense.Units})");
+            w.Line($"global::Dsl.Layers.Dense.Forward<T>({CpuInput(dense)}, W{n}, B{n}, A{n}, count, {Sizes.Of(dense.Input.Size)}, {Sizes.Of(dense.Units)}, {ActivationName(dense.Activation)});");
+        }
+
+        public override void CpuBackward(SourceWriter w, LayerModel layer)
+        {
+            var dense = (DenseLayer)layer;
+            int n = dense.Number;
+            string input = CpuInput(dense);
+            bool first = n == 1;
+            w.Line($"// Layer {n}: dW{n} = {input}ᵀ·dA{n} ({dense.Input.Size}, {dense.Units}), dB{n} = Σ_rows dA{n}"
+                   + (first ? string.Empty : $", dA{n - 1} = dA{n}·W{n}ᵀ (n, {dense.Input.Size})"));
+            w.Line($"global::Dsl.Layers.Dense.Backward<T>({input}, W{n}, dA{n}, dW{n}, dB{n}, {(first ? "default" : "dA" + (n - 1))}, count, {Sizes.Of(dense.Input.Size)}, {Sizes.Of(dense.Units)});");
+            w.Line($"global::Dsl.Layers.Regularization.AddGradient<T>(W{n}, dW{n}, l1, l2);");
+        }
+
+        public override void GpuKernelFields(SourceWriter w, LayerModel layer)
+        {
+            int n = layer.Number;
+            w.Line($"private readonly global::System.Action<{Views4}> _layer{n}Forward;");
+            w.Line($"private readonly global::System.Action<{Views4}, int, float, float> _layer{n}WeightGradient;");
+            w.Line($"private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _layer{n}BiasGradient;");
+            if (n > 1) w.Line($"private readonly global::System.Action<{Views4}> _layer{n}InputGradient;");
+        }
+
+        public override void GpuLoadKernels(SourceWriter w, LayerModel layer)
+        {
+            int n = layer.Number;
+            w.Line($"_layer{n}Forward = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<{Views4}>(accelerator, Layer{n}Forward);");
+            w.Line($"_layer{n}WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<{Views4}, int, float, float>(accelerator, Layer{n}WeightGradient);");
+            w.Line($"_layer{n}BiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer{n}BiasGradient);");
+            if (n > 1) w.Line($"_layer{n}InputGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<{Views4}>(accelerator, Layer{n}InputGradient);");
+        }
+
+        public override void GpuForward(SourceWriter w, LayerModel layer)
+        {
+            var dense = (DenseLayer)layer;
+            int n = dense.Number;
+            w.Line($"// Layer {n}: {dense.Declaration}, one thread per output (n × {dense.Units})");
+            w.Line($"_layer{n}Forward(count * {Sizes.Of(dense.Units)}, {GpuInput(dense)}, W{n}.View, B{n}.View, A{n}.View);");
+        }
+
+        public override void GpuBackward(SourceWriter w, LayerModel layer, LayerModel? previous)
+        {
+            var dense = (DenseLayer)layer;
+            int n = dense.Number;
+            w.Line($"// Layer {n}: dW{n} ({dense.Input.Size} × {dense.Units} threads), dB{n} ({dense.Units})"
+                   + (previous is null ? string.Empty : $", dA{n - 1} through {previous.Activation}' (n × {dense.Input.Size})"));
+            w.Line($"_layer{n}WeightGradient({Sizes.Of(dense.Input.Size * dense.Units)}, {GpuInput(dense)}, dA{n}.View, W{n}.View, dW{n}.View, count, l1, l2);");
+            w.Line($"_layer{n}BiasGradient({Sizes.Of(dense.Units)}, dA{n}.View, dB{n}.View, count);");
+            if (previous is not null)
+                w.Line($"_layer{n}InputGradient(count * {Sizes.Of(dense.Input.Size)}, dA{n}.View, W{n}.View, A{n - 1}.View, dA{n - 1}.View);");
+        }
+
+        public override void GpuKernels(SourceWriter w, LayerModel layer, LayerModel? previous)
+        {
+            var dense = (DenseLayer)layer;
+            int n = dense.Number;
+            string inputs = Sizes.Of(dense.Input.Size), units = Sizes.Of(dense.Units);
+            const string View = "global::ILGPU.ArrayView<float>";
+            w.Line($"private static void Layer{n}Forward(global::ILGPU.Index1D index, {View} x, {View} weights, {View} bias, {View} y) =>");
+            w.Line($"    global::Dsl.Layers.Dense.ForwardKernel(index, x, weights, bias, y, {inputs}, {units}, {ActivationName(dense.Activation)});");
+            w.Line();
+            w.Line($"private static void Layer{n}WeightGradient(global::ILGPU.Index1D index, {View} x, {View} outputGradient, {View} weights, {View} weightGradient, int count, float l1, float l2) =>");
+            w.Line($"    global::Dsl.Layers.Dense.WeightGradientKernel(index, x, outputGradient, weights, weightGradient, count, l1, l2, {inputs}, {units});");
+            w.Line();
+            w.Line($"private static void Layer{n}BiasGradient(global::ILGPU.Index1D unit, {View} outputGradient, {View} biasGradient, int count) =>");
+            w.Line($"    global::Dsl.Layers.Dense.BiasGradientKernel(unit, outputGradient, biasGradient, count, {units});");
+            if (previous is not null)
+            {
+                w.Line();
+                w.Line($"private static void Layer{n}InputGradient(global::ILGPU.Index1D index, {View} outputGradient, {View} weights, {View} x, {View} inputGradient) =>");
+                w.Line($"    global::Dsl.Layers.Dense.InputGradientKernel(index, outputGradient, weights, x, inputGradient, {inputs}, {units}, {ActivationName(previous.Activation)});");
+            }
+        }
+
+        /// <summary>"784", or "1×28×28 = 784" for an image input that the layer flattens.</summary>
+        private static string Flattened(Shape shape) => shape.IsFlat ? shape.ToString() : shape + " = " + shape.Size;
+    }
+}

@@ -1,0 +1,61 @@
+namespace Dsl;
+
+/// <summary>
+/// A trainable classifier in float32, on whichever device built it. The trainer, the CLI and user code drive every
+/// generated network through this interface; the generated classes add typed, shape-specific members on top.
+/// </summary>
+public interface INetwork : IDisposable
+{
+    /// <summary>The declaration this network was generated from: name, shapes, layers.</summary>
+    NetworkInfo Info { get; }
+
+    /// <summary>Largest minibatch the buffers were planned for.</summary>
+    int BatchCapacity { get; }
+
+    /// <summary>Where the arithmetic runs, for progress lines (e.g. "CPU (SIMD, 2 threads)").</summary>
+    string DeviceName { get; }
+
+    /// <summary>
+    /// One step of minibatch SGD on <paramref name="count"/> images: forward, backward (negative log-likelihood plus
+    /// the L1/L2 terms of <paramref name="settings"/>), update. Returns the minibatch's mean negative log-likelihood
+    /// before the update (without the regularisation terms, so runs with different L1/L2 compare).
+    /// </summary>
+    /// <param name="images">(count, <see cref="NetworkInfo.InputSize"/>) row-major.</param>
+    /// <param name="labels">(count) class indices in [0, <see cref="NetworkInfo.Classes"/>).</param>
+    float TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int count, TrainingSettings settings);
+
+    /// <summary>Class probabilities (count, <see cref="NetworkInfo.Classes"/>) of <paramref name="count"/> images.</summary>
+    void Predict(ReadOnlySpan<float> images, int count, Span<float> probabilities);
+}
+
+/// <summary>Hyper-parameters of one SGD step.</summary>
+/// <param name="LearningRate">Step size.</param>
+/// <param name="Momentum">Classical momentum μ: v ← μv − η∇, w ← w + v. Zero is plain SGD.</param>
+/// <param name="L1">Weight of Σ|W| in the cost (weights only, not biases, as in the Theano tutorials).</param>
+/// <param name="L2">Weight of ΣW² in the cost.</param>
+public readonly record struct TrainingSettings(float LearningRate, float Momentum = 0f, float L1 = 0f, float L2 = 0f);
+
+/// <summary>One layer of a declared network, as the generator inferred it.</summary>
+/// <param name="Description">The declaration, e.g. "Dense(500, Tanh)".</param>
+/// <param name="InputShape">Shape of what the layer reads, e.g. "784" or "1×28×28".</param>
+/// <param name="OutputShape">Shape of what it produces.</param>
+/// <param name="Parameters">Number of trainable parameters.</param>
+/// <param name="FlopsPerImage">Multiply-adds ×2 of the forward pass for one image.</param>
+public sealed record LayerInfo(string Description, string InputShape, string OutputShape, long Parameters, long FlopsPerImage);
+
+/// <summary>A network's declaration after shape inference, emitted as a constant by the generator.</summary>
+public sealed record NetworkInfo(string Name, int Channels, int Height, int Width, int Classes, IReadOnlyList<LayerInfo> Layers)
+{
+    /// <summary>Features per input image: channels × height × width.</summary>
+    public int InputSize => Channels * Height * Width;
+
+    /// <summary>Trainable parameters in all layers.</summary>
+    public long ParameterCount => Layers.Sum(layer => layer.Parameters);
+
+    /// <summary>Forward FLOPs for one image.</summary>
+    public long FlopsPerImage => Layers.Sum(layer => layer.FlopsPerImage);
+
+    /// <summary>"Input(784) → Dense(500, Tanh) → Dense(10, Softmax)".</summary>
+    public string Summary => string.Join(" → ", Layers.Select(layer => layer.Description).Prepend(
+        Channels == 1 && Height == 1 ? $"Input({Width})" : $"Input({Channels}, {Height}, {Width})"));
+}
