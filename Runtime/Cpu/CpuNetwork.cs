@@ -36,7 +36,7 @@ public abstract class CpuNetwork<T> : INetwork where T : unmanaged, IFloatingPoi
     public int BatchCapacity { get; }
 
     /// <inheritdoc/>
-    public string DeviceName => $"CPU ({typeof(T).Name}, SIMD, {Environment.ProcessorCount} threads)";
+    public string DeviceName => $"CPU ({(typeof(T) == typeof(float) ? "float32" : typeof(T).Name)}, SIMD, {Environment.ProcessorCount} threads)";
 
     /// <summary>Every trainable tensor, in layer order.</summary>
     public abstract IReadOnlyList<Parameter<T>> Parameters { get; }

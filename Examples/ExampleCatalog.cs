@@ -1,0 +1,24 @@
+using Dsl.Training;
+
+namespace Dsl.Examples;
+
+/// <summary>A network the CLI can train, with the hyper-parameters of the tutorial it comes from.</summary>
+/// <param name="Name">Command-line name.</param>
+/// <param name="Origin">Where the network and its defaults come from.</param>
+/// <param name="Info">The generated network's declaration.</param>
+/// <param name="Create">The generated factory: device, batch capacity, seed.</param>
+/// <param name="Defaults">The tutorial's training settings.</param>
+internal sealed record Example(string Name, string Origin, NetworkInfo Info, Func<ComputeDevice, int, int, INetwork> Create, TrainerOptions Defaults);
+
+internal static class ExampleCatalog
+{
+    public static IReadOnlyList<Example> All { get; } =
+    [
+        new("lr", "logistic regression, Theano tutorial logistic_sgd.py", LogisticRegression.Info, LogisticRegression.Create,
+            new TrainerOptions { BatchSize = 600, LearningRate = 0.13f, Epochs = 1000, Patience = 5000, Seed = 1234 }),
+        new("mlp", "multilayer perceptron, Theano tutorial mlp.py", Mlp.Info, Mlp.Create,
+            new TrainerOptions { BatchSize = 20, LearningRate = 0.01f, L2 = 0.0001f, Epochs = 1000, Patience = 10_000, Seed = 1234 }),
+    ];
+
+    public static Example? Find(string name) => All.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase));
+}
