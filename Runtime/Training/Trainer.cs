@@ -67,20 +67,28 @@ public sealed class TrainingDivergedException(string message) : Exception(messag
 /// <summary>Minibatch SGD with early stopping on a validation set, as in the Theano deep-learning tutorials.</summary>
 public static class Trainer
 {
-    /// <summary>Trains <paramref name="network"/> on <paramref name="data"/>, reporting each validation through <paramref name="progress"/>.</summary>
-    public static TrainingResult Train(INetwork network, MnistSplit data, TrainerOptions options, Action<ProgressReport>? progress = null)
+    /// <summary>Trains <paramref name="network"/> on a split data set, reporting each validation through <paramref name="progress"/>.</summary>
+    public static TrainingResult Train(INetwork network, MnistSplit data, TrainerOptions options, Action<ProgressReport>? progress = null) =>
+        Train(network, data.Train, data.Validation, data.Test, options, progress);
+
+    /// <summary>
+    /// Trains on <paramref name="train"/>, validating on <paramref name="validation"/> for early stopping; each new best
+    /// model is scored on <paramref name="test"/>.
+    /// </summary>
+    public static TrainingResult Train(INetwork network, Dataset train, Dataset validation, Dataset test, TrainerOptions options,
+        Action<ProgressReport>? progress = null)
     {
         NetworkInfo info = network.Info;
-        CheckFits(info, data.Train, "training");
+        CheckFits(info, train, "training");
         int batch = options.BatchSize;
         if (batch < 1 || batch > network.BatchCapacity)
             throw new ArgumentOutOfRangeException(nameof(options), batch, $"Batch size must be in [1, {network.BatchCapacity}] (the network's capacity).");
-        int batches = data.Train.Count / batch; // as the tutorials: a last partial minibatch is dropped
-        if (batches == 0) throw new ArgumentException($"The training set has {data.Train.Count} images, fewer than one minibatch of {batch}.");
+        int batches = train.Count / batch; // as the tutorials: a last partial minibatch is dropped
+        if (batches == 0) throw new ArgumentException($"The training set has {train.Count} images, fewer than one minibatch of {batch}.");
 
         int features = info.InputSize;
         int validationFrequency = options.ValidationFrequency ?? Math.Max(1, Math.Min(batches, options.Patience / 2));
-        var order = Enumerable.Range(0, data.Train.Count).ToArray();
+        var order = Enumerable.Range(0, train.Count).ToArray();
         var random = new Random(options.Seed);
         var images = new float[batch * features];
         var labels = new int[batch];
@@ -104,8 +112,8 @@ public static class Trainer
                 for (int i = 0; i < batch; i++)
                 {
                     int source = order[b * batch + i];
-                    Array.Copy(data.Train.Images, (long)source * features, images, (long)i * features, features);
-                    labels[i] = data.Train.Labels[source];
+                    Array.Copy(train.Images, (long)source * features, images, (long)i * features, features);
+                    labels[i] = train.Labels[source];
                 }
                 steps.Start();
                 float loss = network.TrainStep(images, labels, batch, new TrainingSettings(learningRate, options.Momentum, options.L1, options.L2));
@@ -121,19 +129,19 @@ public static class Trainer
 
                 if (minibatch % validationFrequency == 0)
                 {
-                    double validationError = ErrorPercent(network, data.Validation);
-                    double? test = null;
+                    double validationError = ErrorPercent(network, validation);
+                    double? newBestTest = null;
                     if (validationError < best)
                     {
                         if (validationError < best * options.ImprovementThreshold)
                             patience = Math.Max(patience, minibatch * options.PatienceIncrease);
                         best = validationError;
                         bestEpoch = epoch;
-                        bestTest = ErrorPercent(network, data.Test);
-                        test = bestTest;
+                        bestTest = ErrorPercent(network, test);
+                        newBestTest = bestTest;
                     }
                     double seconds = steps.Elapsed.TotalSeconds - stepSecondsAtReport;
-                    progress?.Invoke(new ProgressReport(epoch, minibatch, lossSum / lossCount, validationError, test,
+                    progress?.Invoke(new ProgressReport(epoch, minibatch, lossSum / lossCount, validationError, newBestTest,
                         seconds > 0 ? imagesSinceReport / seconds : 0, wall.Elapsed));
                     stepSecondsAtReport = steps.Elapsed.TotalSeconds;
                     lossSum = 0;
