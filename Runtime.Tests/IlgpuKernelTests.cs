@@ -1,0 +1,100 @@
+using Xunit;
+using Dsl.Cpu;
+using Dsl.Examples;
+using Dsl.Gpu;
+using Dsl.Tests.Networks;
+using ILGPU.Runtime;
+
+namespace Dsl.Tests;
+
+/// <summary>
+/// Every generated ILGPU kernel, run on ILGPU's CPU accelerator, against the SIMD CPU path: the same random
+/// parameters and inputs, then forward, backward (L1/L2 on) and momentum updates for several steps, comparing the
+/// losses, gradients, updated parameters and predicted probabilities.
+/// </summary>
+public sealed class IlgpuKernelTests : IDisposable
+{
+    private readonly ComputeDevice _device = ComputeDevice.Open(DeviceKind.IlgpuCpu);
+
+    public void Dispose() => _device.Dispose();
+
+    public static TheoryData<string> Networks => new()
+    {
+        nameof(IdentityNet), nameof(SigmoidNet), nameof(TanhNet), nameof(ReluNet), nameof(DeepNet), nameof(LogisticRegression), nameof(Mlp),
+    };
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void Kernels_match_the_cpu_path(string name)
+    {
+        int batch = name == nameof(Mlp) ? 2 : 5; // the simulator runs one OS thread per GPU thread: keep it small
+        var (cpu, gpu) = Create(name, batch);
+        using var _ = gpu;
+        var random = new Random(17);
+        foreach (Parameter<float> p in cpu.Parameters)
+            for (int i = 0; i < p.Values.Length; i++) p.Values[i] = (float)((random.NextDouble() * 2 - 1) * 0.3);
+        gpu.CopyParametersFrom(cpu);
+        int inputSize = cpu.Info.InputSize, classes = cpu.Info.Classes;
+        var settings = new TrainingSettings(LearningRate: 0.1f, Momentum: 0.9f, L1: 1e-3f, L2: 2e-3f);
+
+        for (int step = 0; step < 3; step++)
+        {
+            float[] images = Enumerable.Range(0, batch * inputSize).Select(_ => (float)random.NextDouble()).ToArray();
+            int[] labels = Enumerable.Range(0, batch).Select(_ => random.Next(classes)).ToArray();
+            float cpuLoss = cpu.TrainStep(images, labels, batch, settings);
+            float gpuLoss = gpu.TrainStep(images, labels, batch, settings);
+            Assert.True(Close(cpuLoss, gpuLoss), $"step {step}: loss {cpuLoss} on the CPU, {gpuLoss} from the kernels");
+
+            foreach (var (c, g) in cpu.Parameters.Zip(gpu.Parameters))
+            {
+                AssertClose(c.Gradient, g.Gradient, $"step {step}: d{c.Name}");
+                AssertClose(c.Values, g.Values, $"step {step}: {c.Name} after the update");
+            }
+        }
+
+        float[] test = Enumerable.Range(0, 2 * batch * inputSize).Select(_ => (float)random.NextDouble()).ToArray();
+        float[] cpuProbabilities = new float[2 * batch * classes], gpuProbabilities = new float[2 * batch * classes];
+        cpu.Predict(test, 2 * batch, cpuProbabilities); // two chunks of the batch capacity
+        gpu.Predict(test, 2 * batch, gpuProbabilities);
+        AssertClose(cpuProbabilities, gpuProbabilities, "probabilities");
+    }
+
+    private (CpuNetwork<float> Cpu, GpuNetwork Gpu) Create(string name, int batch)
+    {
+        Accelerator accelerator = _device.Accelerator!;
+        return name switch
+        {
+            nameof(IdentityNet) => (new IdentityNet.Cpu<float>(batch), new IdentityNet.Gpu(accelerator, batch)),
+            nameof(SigmoidNet) => (new SigmoidNet.Cpu<float>(batch), new SigmoidNet.Gpu(accelerator, batch)),
+            nameof(TanhNet) => (new TanhNet.Cpu<float>(batch), new TanhNet.Gpu(accelerator, batch)),
+            nameof(ReluNet) => (new ReluNet.Cpu<float>(batch), new ReluNet.Gpu(accelerator, batch)),
+            nameof(DeepNet) => (new DeepNet.Cpu<float>(batch), new DeepNet.Gpu(accelerator, batch)),
+            nameof(LogisticRegression) => (new LogisticRegression.Cpu<float>(batch), new LogisticRegression.Gpu(accelerator, batch)),
+            nameof(Mlp) => (new Mlp.Cpu<float>(batch), new Mlp.Gpu(accelerator, batch)),
+            _ => throw new ArgumentException(name),
+        };
+    }
+
+    [Fact]
+    public void Same_seed_gives_the_same_initial_weights_on_both_paths()
+    {
+        using var gpu = new Mlp.Gpu(_device.Accelerator!, 1, seed: 42);
+        var cpu = new Mlp.Cpu<float>(1, seed: 42);
+        foreach (var (c, g) in cpu.Parameters.Zip(gpu.Parameters))
+            Assert.Equal(c.Values, g.Values.GetAsArray1D());
+        Assert.Contains(cpu.Parameters[0].Values, v => v != 0); // Glorot-initialised, not zeros
+    }
+
+    private static void AssertClose(float[] expected, MemoryBuffer1D<float, ILGPU.Stride1D.Dense> actual, string what) =>
+        AssertClose(expected, actual.GetAsArray1D(), what);
+
+    private static void AssertClose(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Close(expected[i], actual[i]), $"{what}[{i}]: CPU {expected[i]:E6}, kernels {actual[i]:E6}");
+    }
+
+    // Summation orders differ (blocked SIMD vs one sequential loop per thread): float round-off, not more.
+    private static bool Close(float a, float b) => Math.Abs(a - b) <= 1e-5f + 1e-4f * Math.Max(Math.Abs(a), Math.Abs(b));
+}
