@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Dsl.Layers;
 
@@ -16,12 +17,24 @@ public static class Regularization
         return penalty;
     }
 
-    /// <summary>gradient += l1·sign(w) + 2·l2·w.</summary>
+    /// <summary>gradient += l1·sign(w) + 2·l2·w, in one vectorised pass (sign(0) = 0).</summary>
     public static void AddGradient<T>(ReadOnlySpan<T> weights, Span<T> gradient, T l1, T l2) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (l1 == T.Zero && l2 == T.Zero) return;
+        if (gradient.Length != weights.Length) throw new ArgumentException("Weights and gradient differ in length.", nameof(gradient));
         T twoL2 = l2 + l2;
-        for (int i = 0; i < weights.Length; i++) gradient[i] += l1 * T.CreateTruncating(T.Sign(weights[i])) + twoL2 * weights[i];
+        int vectorized = weights.Length - weights.Length % Vector<T>.Count;
+        ReadOnlySpan<Vector<T>> w = MemoryMarshal.Cast<T, Vector<T>>(weights[..vectorized]);
+        Span<Vector<T>> g = MemoryMarshal.Cast<T, Vector<T>>(gradient[..vectorized]);
+        Vector<T> l1s = new(l1), twoL2s = new(twoL2), zero = Vector<T>.Zero;
+        for (int i = 0; i < w.Length; i++)
+        {
+            Vector<T> sign = Vector.ConditionalSelect(Vector.GreaterThan(w[i], zero), l1s, zero)
+                           - Vector.ConditionalSelect(Vector.LessThan(w[i], zero), l1s, zero);
+            g[i] += sign + twoL2s * w[i];
+        }
+        for (int i = vectorized; i < weights.Length; i++)
+            gradient[i] += l1 * T.CreateTruncating(T.Sign(weights[i])) + twoL2 * weights[i];
     }
 
     /// <summary>The same per-weight term, for kernels.</summary>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using ILGPU;
 
 namespace Dsl.Layers;
@@ -7,15 +8,29 @@ namespace Dsl.Layers;
 public static class Sgd
 {
     /// <summary>Updates <paramref name="values"/> from <paramref name="gradient"/>, keeping <paramref name="velocity"/>.</summary>
+    /// <remarks>One vectorised pass: the step is memory-bound, so each array is read and written once.</remarks>
     public static void Step<T>(Span<T> values, ReadOnlySpan<T> gradient, Span<T> velocity, T learningRate, T momentum)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (gradient.Length != values.Length || velocity.Length != values.Length)
+            throw new ArgumentException("Values, gradient and velocity differ in length.");
+        int vectorized = values.Length - values.Length % Vector<T>.Count;
+        Span<Vector<T>> w = MemoryMarshal.Cast<T, Vector<T>>(values[..vectorized]), v = MemoryMarshal.Cast<T, Vector<T>>(velocity[..vectorized]);
+        ReadOnlySpan<Vector<T>> g = MemoryMarshal.Cast<T, Vector<T>>(gradient[..vectorized]);
+        var rate = new Vector<T>(learningRate);
         if (momentum == T.Zero)
         {
-            for (int i = 0; i < values.Length; i++) values[i] -= learningRate * gradient[i];
+            for (int i = 0; i < w.Length; i++) w[i] -= rate * g[i];
+            for (int i = vectorized; i < values.Length; i++) values[i] -= learningRate * gradient[i];
             return;
         }
-        for (int i = 0; i < values.Length; i++)
+        var mu = new Vector<T>(momentum);
+        for (int i = 0; i < w.Length; i++)
+        {
+            v[i] = mu * v[i] - rate * g[i];
+            w[i] += v[i];
+        }
+        for (int i = vectorized; i < values.Length; i++)
         {
             velocity[i] = momentum * velocity[i] - learningRate * gradient[i];
             values[i] += velocity[i];
