@@ -29,9 +29,9 @@ public static class Regularization
         Vector<T> l1s = new(l1), twoL2s = new(twoL2), zero = Vector<T>.Zero;
         for (int i = 0; i < w.Length; i++)
         {
-            Vector<T> sign = Vector.ConditionalSelect(Vector.GreaterThan(w[i], zero), l1s, zero)
+            Vector<T> l1Term = Vector.ConditionalSelect(Vector.GreaterThan(w[i], zero), l1s, zero)
                            - Vector.ConditionalSelect(Vector.LessThan(w[i], zero), l1s, zero);
-            g[i] += sign + twoL2s * w[i];
+            g[i] += l1Term + twoL2s * w[i];
         }
         for (int i = vectorized; i < weights.Length; i++)
             gradient[i] += l1 * T.CreateTruncating(T.Sign(weights[i])) + twoL2 * weights[i];
