@@ -55,6 +55,26 @@ namespace Dsl.Generator
             "Unsupported layer attribute",
             "'{0}' derives from LayerAttribute but is not a layer this generator knows; use the layers in the Dsl namespace");
 
+        public static readonly DiagnosticDescriptor ReservedName = Error("DSL0013",
+            "Network class name is taken by generated code",
+            "Network class cannot be named '{0}': the generator adds a member of that name to it; rename the class");
+
+        public static readonly DiagnosticDescriptor DerivesFromNetwork = Error("DSL0014",
+            "Network class derives from another network",
+            "Network class '{0}' derives from network '{1}'; generated members would collide, so declare each network on its own class");
+
+        public static readonly DiagnosticDescriptor InputNotFirst = Error("DSL0015",
+            "[Input] must come first",
+            "{0} follows a layer; write [Input] before the layers so the attributes read in the order data flows");
+
+        public static readonly DiagnosticDescriptor FileLocalClass = Error("DSL0016",
+            "Network class cannot be file-local",
+            "Network class '{0}' is file-local; the generated part lives in another file, so declare it without 'file'");
+
+        public static readonly DiagnosticDescriptor SingleClassSoftmax = Error("DSL0017",
+            "Softmax needs at least two units",
+            "{0}: a softmax over one unit always outputs 1 and cannot learn; a classifier needs at least 2 classes");
+
         private static DiagnosticDescriptor Error(string id, string title, string message) =>
             new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
     }

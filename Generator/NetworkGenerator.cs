@@ -2,6 +2,7 @@ using Dsl.Generator.Emit;
 using Dsl.Generator.Model;
 using Dsl.Generator.Parsing;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Dsl.Generator
@@ -13,6 +14,10 @@ namespace Dsl.Generator
     [Generator(LanguageNames.CSharp)]
     public sealed class NetworkGenerator : IIncrementalGenerator
     {
+        // Classes and record classes; a struct with [Input] is already a compiler error (the attribute targets classes).
+        private static bool IsClass(SyntaxNode node) =>
+            node is ClassDeclarationSyntax || node is RecordDeclarationSyntax record && !record.ClassOrStructKeyword.IsKind(SyntaxKind.StructKeyword);
+
         /// <summary>Tracking names, so tests can check what the incremental cache served.</summary>
         public static class Steps
         {
@@ -27,7 +32,7 @@ namespace Dsl.Generator
             // 1. Every class that carries [Input] becomes a value-equal parse result: a model and its diagnostics.
             IncrementalValuesProvider<ParseResult> networks = context.SyntaxProvider
                 .ForAttributeWithMetadataName(NetworkParser.InputAttributeName,
-                    static (node, _) => node is ClassDeclarationSyntax,
+                    static (node, _) => IsClass(node),
                     static (ctx, ct) => NetworkParser.Parse(ctx, ct))
                 .WithTrackingName(Steps.Networks);
 
@@ -50,7 +55,7 @@ namespace Dsl.Generator
             {
                 IncrementalValuesProvider<DiagnosticInfo> missing = context.SyntaxProvider
                     .ForAttributeWithMetadataName(layerAttribute,
-                        static (node, _) => node is ClassDeclarationSyntax,
+                        static (node, _) => IsClass(node),
                         static (ctx, ct) => NetworkParser.ParseWithoutInput(ctx, ct)!)
                     .Where(static d => d is not null)
                     .WithTrackingName(Steps.MissingInputs);

@@ -51,11 +51,12 @@ namespace Dsl.Generator.Model
     }
 
     /// <summary>A declared network after parsing and shape inference; holds no symbols or syntax, only values.</summary>
-    /// <param name="Namespace">The class's namespace, or null for the global namespace.</param>
-    /// <param name="Name">The class name.</param>
+    /// <param name="Namespace">The class's namespace as plain names ("A.event", unescaped), or null for the global namespace.</param>
+    /// <param name="Name">The class name, unescaped.</param>
+    /// <param name="IsRecord">Whether the user declared a record class, which the generated part must repeat.</param>
     /// <param name="Input">The input shape.</param>
     /// <param name="Layers">The layers in declaration order.</param>
-    internal sealed record NetworkModel(string? Namespace, string Name, Shape Input, EquatableArray<LayerModel> Layers)
+    internal sealed record NetworkModel(string? Namespace, string Name, bool IsRecord, Shape Input, EquatableArray<LayerModel> Layers)
     {
         public string FullName => Namespace is null ? Name : Namespace + "." + Name;
 

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Threading;
 using Dsl.Generator.Model;
@@ -23,21 +24,20 @@ namespace Dsl.Generator.Parsing
         /// <summary>Every layer attribute the generator knows; each gets a pipeline that reports a missing [Input].</summary>
         public static readonly string[] LayerAttributeNames = { DenseAttributeName };
 
+        /// <summary>Names the generated part adds to the class, which the class itself therefore cannot have.</summary>
+        private static readonly string[] GeneratedMemberNames =
+        {
+            "Cpu", "Gpu", "T", "Info", "Create", "InputChannels", "InputHeight", "InputWidth", "InputSize", "Classes", "ParameterCount",
+        };
+
         /// <summary>Parses a class that carries [Input].</summary>
         public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
             var symbol = (INamedTypeSymbol)context.TargetSymbol;
-            var syntax = (ClassDeclarationSyntax)context.TargetNode;
+            var syntax = (TypeDeclarationSyntax)context.TargetNode;
             var diagnostics = new List<DiagnosticInfo>();
             LocationInfo? nameLocation = LocationInfo.From(syntax.Identifier.GetLocation());
-
-            if (!symbol.DeclaringSyntaxReferences.All(r => r.GetSyntax(cancellationToken) is TypeDeclarationSyntax t
-                                                              && t.Modifiers.Any(SyntaxKind.PartialKeyword)))
-                diagnostics.Add(Diagnostic(DiagnosticDescriptors.NotPartial, nameLocation, symbol.Name));
-            if (symbol.IsGenericType)
-                diagnostics.Add(Diagnostic(DiagnosticDescriptors.GenericClass, nameLocation, symbol.Name));
-            if (symbol.ContainingType is { } container)
-                diagnostics.Add(Diagnostic(DiagnosticDescriptors.NestedClass, nameLocation, symbol.Name, container.Name));
+            CheckClass(symbol, nameLocation, diagnostics, cancellationToken);
 
             var attributes = symbol.GetAttributes()
                 .Where(a => a.AttributeClass is { } type && (IsNamed(type, InputAttributeName) || DerivesFromLayer(type)))
@@ -51,12 +51,15 @@ namespace Dsl.Generator.Parsing
                 return Result(null, diagnostics);
             }
 
-            // An argument the compiler could not bind (a typo, a wrong type) is already a compiler error: say no more.
-            if (attributes.Any(a => a.Data.AttributeConstructor is null
-                                    || a.Data.ConstructorArguments.Any(arg => arg.Kind == TypedConstantKind.Error)))
+            // An argument the compiler could not bind (a typo, a wrong type) is already a compiler error; an attribute
+            // of the right name but another shape is not ours. Either way: say no more, generate nothing.
+            if (attributes.Any(a => !HasExpectedArguments(a.Data)))
                 return Result(null, diagnostics);
 
-            ParsedAttribute input = attributes.First(a => IsNamed(a.Data.AttributeClass!, InputAttributeName));
+            int inputIndex = attributes.FindIndex(a => IsNamed(a.Data.AttributeClass!, InputAttributeName));
+            ParsedAttribute input = attributes[inputIndex];
+            if (inputIndex > 0)
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.InputNotFirst, input.Location, input.Text));
             Shape? inputShape = ParseInput(input, diagnostics);
             var layerAttributes = attributes.Where(a => a != input).ToList();
             if (layerAttributes.Count == 0)
@@ -68,50 +71,93 @@ namespace Dsl.Generator.Parsing
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 ParsedAttribute attribute = layerAttributes[i];
-                bool isLast = i == layerAttributes.Count - 1;
-                LayerModel? layer = IsNamed(attribute.Data.AttributeClass!, DenseAttributeName)
-                    ? ParseDense(attribute, i + 1, shape, diagnostics)
-                    : Unsupported(attribute, diagnostics);
+                bool isDense = IsNamed(attribute.Data.AttributeClass!, DenseAttributeName);
+                if (!isDense)
+                {
+                    diagnostics.Add(Diagnostic(DiagnosticDescriptors.UnsupportedLayer, attribute.Location, attribute.Data.AttributeClass!.Name));
+                    shape = null;
+                    continue;
+                }
 
-                if (layer?.Activation == ActivationKind.Softmax && !isLast)
+                // The activation rules hold whatever the sizes are, so they are checked even when a shape is unknown.
+                ActivationKind? activation = ParseActivation(attribute, diagnostics);
+                bool isLast = i == layerAttributes.Count - 1;
+                if (activation == ActivationKind.Softmax && !isLast)
                     diagnostics.Add(Diagnostic(DiagnosticDescriptors.SoftmaxNotLast, attribute.Location,
                         attribute.Text, Invariant(i + 1), Invariant(layerAttributes.Count)));
-                if (isLast && layer is not null && layer.Activation != ActivationKind.Softmax)
+                if (isLast && activation is { } a && a != ActivationKind.Softmax)
                     diagnostics.Add(Diagnostic(DiagnosticDescriptors.LastLayerNotSoftmax, attribute.Location, attribute.Text, symbol.Name));
 
+                LayerModel? layer = ParseDense(attribute, i + 1, shape, activation, diagnostics);
                 if (layer is not null) layers.Add(layer);
                 shape = layer?.Output;
             }
 
             bool failed = diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error);
             NetworkModel? network = failed || inputShape is null ? null
-                : new NetworkModel(
-                    symbol.ContainingNamespace.IsGlobalNamespace ? null : symbol.ContainingNamespace.ToDisplayString(),
-                    symbol.Name, inputShape.Value, layers.ToEquatableArray());
+                : new NetworkModel(NamespaceOf(symbol), symbol.Name, symbol.IsRecord, inputShape.Value, layers.ToEquatableArray());
             return Result(network, diagnostics);
         }
 
         /// <summary>
-        /// For a class that carries a layer attribute: DSL0002 when it has no [Input], reported once, by the pipeline
-        /// of the class's first layer attribute. Null when the class has an [Input] (then <see cref="Parse"/> runs).
+        /// For a declaration that carries a layer attribute: DSL0002 when the class has no [Input], reported once per
+        /// class, on its first layer attribute, by the pipeline of its first known layer kind and the declaration that
+        /// holds it. Null otherwise (a class with [Input] is <see cref="Parse"/>'s).
         /// </summary>
         public static DiagnosticInfo? ParseWithoutInput(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
             var symbol = (INamedTypeSymbol)context.TargetSymbol;
             var all = symbol.GetAttributes();
             if (all.Any(a => a.AttributeClass is { } type && IsNamed(type, InputAttributeName))) return null;
-            AttributeData? first = all.FirstOrDefault(a => a.AttributeClass is { } type && DerivesFromLayer(type));
-            if (first is null || !SymbolEqualityComparer.Default.Equals(first.AttributeClass, context.Attributes[0].AttributeClass))
+            AttributeData? firstLayer = all.FirstOrDefault(a => a.AttributeClass is { } type && DerivesFromLayer(type));
+            AttributeData? firstKnown = all.FirstOrDefault(a => a.AttributeClass is { } type && LayerAttributeNames.Any(n => IsNamed(type, n)));
+            if (firstLayer?.ApplicationSyntaxReference is not { } reference || firstKnown is null
+                || !SymbolEqualityComparer.Default.Equals(firstKnown.AttributeClass, context.Attributes[0].AttributeClass)
+                || reference.SyntaxTree != context.TargetNode.SyntaxTree || !context.TargetNode.Span.Contains(reference.Span))
                 return null;
-            var location = first.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation();
+            var location = reference.GetSyntax(cancellationToken).GetLocation();
             return Diagnostic(DiagnosticDescriptors.MissingInput, LocationInfo.From(location), symbol.Name);
+        }
+
+        /// <summary>Mistakes in the class itself, reported on its name.</summary>
+        private static void CheckClass(INamedTypeSymbol symbol, LocationInfo? nameLocation, List<DiagnosticInfo> diagnostics,
+            CancellationToken cancellationToken)
+        {
+            if (!symbol.DeclaringSyntaxReferences.All(r => r.GetSyntax(cancellationToken) is TypeDeclarationSyntax t
+                                                              && t.Modifiers.Any(SyntaxKind.PartialKeyword)))
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.NotPartial, nameLocation, symbol.Name));
+            if (symbol.IsGenericType)
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.GenericClass, nameLocation, symbol.Name));
+            if (symbol.ContainingType is { } container)
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.NestedClass, nameLocation, symbol.Name, container.Name));
+            if (symbol.IsFileLocal)
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.FileLocalClass, nameLocation, symbol.Name));
+            if (GeneratedMemberNames.Contains(symbol.Name))
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.ReservedName, nameLocation, symbol.Name));
+            for (INamedTypeSymbol? baseType = symbol.BaseType; baseType is not null; baseType = baseType.BaseType)
+                if (baseType.GetAttributes().Any(a => a.AttributeClass is { } type && IsNamed(type, InputAttributeName)))
+                {
+                    diagnostics.Add(Diagnostic(DiagnosticDescriptors.DerivesFromNetwork, nameLocation, symbol.Name, baseType.Name));
+                    break;
+                }
+        }
+
+        /// <summary>Whether the arguments have the types and count our attributes' constructors give them.</summary>
+        private static bool HasExpectedArguments(AttributeData data)
+        {
+            if (data.AttributeConstructor is null) return false;
+            var args = data.ConstructorArguments;
+            if (args.Any(arg => arg.Kind == TypedConstantKind.Error || arg.Value is not int)) return false;
+            if (IsNamed(data.AttributeClass!, InputAttributeName)) return args.Length == 1 || args.Length == 3;
+            if (IsNamed(data.AttributeClass!, DenseAttributeName)) return args.Length == 2;
+            return true; // an unknown layer: reported as unsupported
         }
 
         private static Shape? ParseInput(ParsedAttribute input, List<DiagnosticInfo> diagnostics)
         {
             var args = input.Data.ConstructorArguments;
             string[] names = args.Length == 1 ? new[] { "size" } : new[] { "channels", "height", "width" };
-            int[] sizes = args.Select(a => a.Value is int v ? v : 0).ToArray();
+            int[] sizes = args.Select(a => (int)a.Value!).ToArray();
             bool valid = true;
             for (int i = 0; i < sizes.Length; i++)
                 if (sizes[i] <= 0)
@@ -129,23 +175,27 @@ namespace Dsl.Generator.Parsing
             return shape;
         }
 
-        private static LayerModel? ParseDense(ParsedAttribute attribute, int number, Shape? input, List<DiagnosticInfo> diagnostics)
+        /// <summary>The Dense layer's activation, or null (and DSL0005) when the value is not an activation.</summary>
+        private static ActivationKind? ParseActivation(ParsedAttribute attribute, List<DiagnosticInfo> diagnostics)
         {
-            var args = attribute.Data.ConstructorArguments;
-            int units = args[0].Value is int u ? u : 0;
-            int activationValue = args.Length > 1 && args[1].Value is int a ? a : (int)ActivationKind.Identity;
-            bool valid = true;
+            int value = (int)attribute.Data.ConstructorArguments[1].Value!;
+            if (value >= (int)ActivationKind.Identity && value <= (int)ActivationKind.Softmax) return (ActivationKind)value;
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.UnknownActivation, attribute.Location, attribute.Text, Invariant(value)));
+            return null;
+        }
+
+        private static LayerModel? ParseDense(ParsedAttribute attribute, int number, Shape? input, ActivationKind? activation,
+            List<DiagnosticInfo> diagnostics)
+        {
+            int units = (int)attribute.Data.ConstructorArguments[0].Value!;
             if (units <= 0)
             {
                 diagnostics.Add(Diagnostic(DiagnosticDescriptors.NonPositiveSize, attribute.Location, attribute.Text, "units", Invariant(units)));
-                valid = false;
+                return null;
             }
-            if (activationValue < (int)ActivationKind.Identity || activationValue > (int)ActivationKind.Softmax)
-            {
-                diagnostics.Add(Diagnostic(DiagnosticDescriptors.UnknownActivation, attribute.Location, attribute.Text, Invariant(activationValue)));
-                valid = false;
-            }
-            if (!valid || input is null) return null;
+            if (activation == ActivationKind.Softmax && units < 2)
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.SingleClassSoftmax, attribute.Location, attribute.Text));
+            if (input is null || activation is null) return null;
             long weights = input.Value.Size * units;
             if (weights > int.MaxValue)
             {
@@ -153,13 +203,16 @@ namespace Dsl.Generator.Parsing
                     Invariant(input.Value.Size) + "×" + Invariant(units), "weights", Invariant(int.MaxValue)));
                 return null;
             }
-            return new DenseLayer(number, input.Value, units, (ActivationKind)activationValue);
+            return new DenseLayer(number, input.Value, units, activation.Value);
         }
 
-        private static LayerModel? Unsupported(ParsedAttribute attribute, List<DiagnosticInfo> diagnostics)
+        /// <summary>The namespace as plain names ("Nets.event", not "Nets.@event"), or null for the global namespace.</summary>
+        private static string? NamespaceOf(INamedTypeSymbol symbol)
         {
-            diagnostics.Add(Diagnostic(DiagnosticDescriptors.UnsupportedLayer, attribute.Location, attribute.Data.AttributeClass!.Name));
-            return null;
+            var parts = new List<string>();
+            for (INamespaceSymbol? ns = symbol.ContainingNamespace; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace)
+                parts.Insert(0, ns.Name);
+            return parts.Count == 0 ? null : string.Join(".", parts);
         }
 
         private static bool IsNamed(INamedTypeSymbol type, string fullName) => type.ToDisplayString() == fullName;
@@ -171,7 +224,7 @@ namespace Dsl.Generator.Parsing
             return false;
         }
 
-        private static string Invariant(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 
         private static DiagnosticInfo Diagnostic(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] arguments) =>
             new DiagnosticInfo(descriptor, location, arguments.ToEquatableArray());
@@ -187,7 +240,9 @@ namespace Dsl.Generator.Parsing
                 Data = data;
                 Syntax = syntax;
                 Location = LocationInfo.From(syntax?.GetLocation());
-                Text = syntax is null ? data.AttributeClass?.Name ?? "?" : string.Join(" ", syntax.ToString().Split((char[]?)null, System.StringSplitOptions.RemoveEmptyEntries));
+                Text = syntax is null
+                    ? data.AttributeClass?.Name ?? "?"
+                    : string.Join(" ", syntax.ToString().Split((char[]?)null, System.StringSplitOptions.RemoveEmptyEntries));
             }
 
             public AttributeData Data { get; }
