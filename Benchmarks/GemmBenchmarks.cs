@@ -1,0 +1,95 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using Dsl.Cpu;
+
+namespace Dsl.Benchmarks;
+
+/// <summary>
+/// <see cref="Gemm.Multiply{T}"/> in float on the products the networks run, named (m, n, k), and 1024³ for comparison
+/// with BLAS libraries. A GFLOP/s column (2·m·n·k over the mean time) sits beside the times.
+/// </summary>
+[MemoryDiagnoser]
+[Config(typeof(ThroughputConfig))]
+public class GemmBenchmarks
+{
+    /// <summary>One product: C (m×n) = op(A)·op(B) with inner dimension k.</summary>
+    public sealed record Shape(string Name, bool TransposeA, bool TransposeB, int M, int N, int K)
+    {
+        public double Flops => 2.0 * M * N * K;
+
+        /// <summary>The name BenchmarkDotNet shows in the Case column.</summary>
+        public override string ToString() => Name;
+    }
+
+    public static IEnumerable<Shape> Shapes =>
+    [
+        new("MLP x·W (20,500,784)", false, false, 20, 500, 784),
+        new("MLP dW=xᵀ·dz (784,500,20)", true, false, 784, 500, 20),
+        new("MLP dx=dz·Wᵀ (20,784,500)", false, true, 20, 784, 500),
+        new("LogReg x·W (600,10,784)", false, false, 600, 10, 784),
+        new("LogReg dW=xᵀ·dz (784,10,600)", true, false, 784, 10, 600),
+        new("LogReg dx=dz·Wᵀ (600,784,10)", false, true, 600, 784, 10),
+        new("LeNet conv1 (288000,20,25)", false, false, 500 * 24 * 24, 20, 25),
+        new("LeNet conv2 (32000,50,500)", false, false, 500 * 8 * 8, 50, 500),
+        new("1024³ (1024,1024,1024)", false, false, 1024, 1024, 1024),
+    ];
+
+    [ParamsSource(nameof(Shapes))]
+    public Shape Case { get; set; } = Shapes.First();
+
+    private float[] a = [], b = [], c = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var random = new Random(1);
+        a = Enumerable.Range(0, Case.M * Case.K).Select(_ => random.NextSingle() * 2 - 1).ToArray();
+        b = Enumerable.Range(0, Case.K * Case.N).Select(_ => random.NextSingle() * 2 - 1).ToArray();
+        c = new float[Case.M * Case.N];
+    }
+
+    [Benchmark]
+    public void Multiply() =>
+        Gemm.Multiply<float>(Case.TransposeA, Case.TransposeB, Case.M, Case.N, Case.K, a, b, c, accumulate: false);
+
+    /// <summary>Adds the GFLOP/s column, and room for the cases' names.</summary>
+    private sealed class ThroughputConfig : ManualConfig
+    {
+        public ThroughputConfig()
+        {
+            AddColumn(new GigaflopsColumn());
+            SummaryStyle = SummaryStyle.Default.WithMaxParameterColumnWidth(32);
+        }
+    }
+
+    /// <summary>2·m·n·k of the case's <see cref="Shape"/> over its mean time.</summary>
+    private sealed class GigaflopsColumn : IColumn
+    {
+        public string Id => nameof(GigaflopsColumn);
+        public string ColumnName => "GFLOP/s";
+        public bool AlwaysShow => true;
+        public ColumnCategory Category => ColumnCategory.Custom;
+        public int PriorityInCategory => 0;
+        public bool IsNumeric => true;
+        public UnitType UnitType => UnitType.Dimensionless;
+        public string Legend => "Floating-point operations (2·m·n·k) per second over the mean time, in billions";
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) =>
+            GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+        {
+            double? meanNanoseconds = summary[benchmarkCase]?.ResultStatistics?.Mean;
+            return benchmarkCase.Parameters[nameof(Case)] is Shape shape && meanNanoseconds is > 0
+                ? (shape.Flops / meanNanoseconds.Value).ToString("F1")
+                : "-";
+        }
+
+        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+
+        public bool IsAvailable(Summary summary) => true;
+    }
+}
