@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Dsl.Cpu;
 
 namespace Dsl.Layers;
 
@@ -15,6 +16,14 @@ public static class Regularization
         if (l1 != T.Zero) penalty += l1 * TensorPrimitives.SumOfMagnitudes(weights);
         if (l2 != T.Zero) penalty += l2 * TensorPrimitives.SumOfSquares(weights);
         return penalty;
+    }
+
+    /// <summary>The same on whole arrays, split over the cores when they are long.</summary>
+    public static void AddGradient<T>(T[] weights, T[] gradient, T l1, T l2) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (l1 == T.Zero && l2 == T.Zero) return;
+        ParallelChunks.Run(weights.Length, (start, count) =>
+            AddGradient(new ReadOnlySpan<T>(weights, start, count), gradient.AsSpan(start, count), l1, l2));
     }
 
     /// <summary>gradient += l1·sign(w) + 2·l2·w, in one vectorised pass (sign(0) = 0).</summary>

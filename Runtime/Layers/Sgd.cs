@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using Dsl.Cpu;
 using ILGPU;
 
 namespace Dsl.Layers;
@@ -7,6 +8,12 @@ namespace Dsl.Layers;
 /// <summary>Stochastic gradient descent with classical momentum: v ← μv − η∇, w ← w + v (plain SGD when μ = 0).</summary>
 public static class Sgd
 {
+    /// <summary>The same step on whole parameter arrays, split over the cores when they are long.</summary>
+    public static void Step<T>(T[] values, T[] gradient, T[] velocity, T learningRate, T momentum)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ParallelChunks.Run(values.Length, (start, count) => Step(values.AsSpan(start, count), gradient.AsSpan(start, count),
+            velocity.AsSpan(start, count), learningRate, momentum));
+
     /// <summary>Updates <paramref name="values"/> from <paramref name="gradient"/>, keeping <paramref name="velocity"/>.</summary>
     /// <remarks>One vectorised pass: the step is memory-bound, so each array is read and written once.</remarks>
     public static void Step<T>(Span<T> values, ReadOnlySpan<T> gradient, Span<T> velocity, T learningRate, T momentum)
