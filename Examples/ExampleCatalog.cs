@@ -18,6 +18,8 @@ internal static class ExampleCatalog
             new TrainerOptions { BatchSize = 600, LearningRate = 0.13f, Epochs = 1000, Patience = 5000, Seed = 1234 }),
         new("mlp", "multilayer perceptron, Theano tutorial mlp.py", Mlp.Info, Mlp.Create,
             new TrainerOptions { BatchSize = 20, LearningRate = 0.01f, L2 = 0.0001f, Epochs = 1000, Patience = 10_000, Seed = 1234 }),
+        new("lenet5", "convolutional network, Theano tutorial convolutional_mlp.py", LeNet5.Info, LeNet5.Create,
+            new TrainerOptions { BatchSize = 500, LearningRate = 0.1f, Epochs = 200, Patience = 10_000, Seed = 23455 }),
     ];
 
     public static Example? Find(string name) => All.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase));

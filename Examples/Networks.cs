@@ -12,3 +12,12 @@ public partial class LogisticRegression { }
 [Dense(500, Tanh)]
 [Dense(10, Softmax)]
 public partial class Mlp { }
+
+/// <summary>The Theano tutorial's convolutional network (LeNet5 as in convolutional_mlp.py): two 5×5 tanh
+/// convolutions with 2×2 max-pooling, 500 tanh units, softmax.</summary>
+[Input(1, 28, 28)]
+[Conv(5, 5, 20, Tanh)] [MaxPool(2)]
+[Conv(5, 5, 50, Tanh)] [MaxPool(2)]
+[Dense(500, Tanh)]
+[Dense(10, Softmax)]
+public partial class LeNet5 { }

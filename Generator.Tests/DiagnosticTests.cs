@@ -15,8 +15,8 @@ public sealed class DiagnosticTests
     [Fact]
     public void EveryDescriptor_HasATest()
     {
-        // A new descriptor needs a test here; the ids are DSL0001..DSL0017 with no gaps.
-        var expected = Enumerable.Range(1, 17).Select(i => $"DSL{i:0000}");
+        // A new descriptor needs a test here; the ids are DSL0001..DSL0021 with no gaps.
+        var expected = Enumerable.Range(1, 21).Select(i => $"DSL{i:0000}");
         Assert.Equal(expected, TestCompilation.DescriptorIds.Order());
         Assert.All(expected, id => Assert.Equal(DiagnosticSeverity.Error, TestCompilation.Descriptor(id).DefaultSeverity));
     }
@@ -205,6 +205,107 @@ public sealed class DiagnosticTests
         [{|#0:Dense(1, Softmax)|}]
         partial class Net { }
         """, GeneratorTest.Dsl("DSL0017").WithLocation(0).WithArguments("Dense(1, Softmax)"));
+
+    [Fact]
+    public Task DSL0018_KernelLargerThanItsInput_OnConv() => VerifyAsync("""
+        [Input(1, 28, 28)]
+        [Conv(5, 5, 20, Tanh)] [MaxPool(2)]
+        [Conv(5, 5, 50, Tanh)] [MaxPool(2)]
+        [{|#0:Conv(5, 5, 50, Tanh)|}]
+        [Dense(10, Softmax)]
+        partial class Net { }
+        """, GeneratorTest.Dsl("DSL0018").WithLocation(0).WithArguments("Conv(5, 5, 50, Tanh)", "5×5", "50×4×4", ""));
+
+    [Fact]
+    public Task DSL0018_PaddingCounts_AndPoolWindowsToo() => VerifyAsync("""
+        [Input(1, 3, 3)]
+        [{|#0:Conv(6, 6, 4, Relu, Padding = 1)|}]
+        [Dense(10, Softmax)]
+        partial class A { }
+
+        [Input(2, 3, 3)]
+        [{|#1:MaxPool(4)|}]
+        [Dense(10, Softmax)]
+        partial class B { }
+        """,
+        GeneratorTest.Dsl("DSL0018").WithLocation(0).WithArguments("Conv(6, 6, 4, Relu, Padding = 1)", "6×6", "1×3×3", " padded by 1"),
+        GeneratorTest.Dsl("DSL0018").WithLocation(1).WithArguments("MaxPool(4)", "4×4", "2×3×3", ""));
+
+    [Fact]
+    public Task DSL0019_NegativePadding_OnConv() => VerifyAsync("""
+        [Input(1, 28, 28)]
+        [{|#0:Conv(5, 5, 20, Tanh, Padding = -1)|}]
+        [Dense(10, Softmax)]
+        partial class Net { }
+        """, GeneratorTest.Dsl("DSL0019").WithLocation(0).WithArguments("Conv(5, 5, 20, Tanh, Padding = -1)", "Padding", "-1"));
+
+    [Fact]
+    public Task DSL0020_PoolRemainder_NamesTheSizesAndTheProducer() => VerifyAsync("""
+        [Input(1, 28, 28)]
+        [Conv(5, 5, 20, Tanh)] [MaxPool(2)]
+        [Conv(5, 5, 50, Tanh)]
+        [{|#0:MaxPool(3)|}]
+        [Dense(10, Softmax)]
+        partial class A { }
+
+        [Input(1, 8, 8)]
+        [{|#1:MaxPool(3, Stride = 2)|}]
+        [Dense(10, Softmax)]
+        partial class B { }
+        """,
+        GeneratorTest.Dsl("DSL0020").WithLocation(0).WithArguments("MaxPool(3)", "8×8", "Conv(5, 5, 50, Tanh)", "8 is not a multiple of 3"),
+        GeneratorTest.Dsl("DSL0020").WithLocation(1).WithArguments("MaxPool(3, Stride = 2)", "8×8", "Input(1, 8, 8)", "8 − 3 is not a multiple of the stride 2"));
+
+    [Fact]
+    public Task DSL0021_ConvAfterDense_AndPoolOnAVectorInput() => VerifyAsync("""
+        [Input(1, 28, 28)]
+        [Dense(500, Tanh)]
+        [{|#0:Conv(5, 5, 20, Tanh)|}]
+        [Dense(10, Softmax)]
+        partial class A { }
+
+        [Input(784)]
+        [{|#1:MaxPool(2)|}]
+        [Dense(10, Softmax)]
+        partial class B { }
+        """,
+        GeneratorTest.Dsl("DSL0021").WithLocation(0).WithArguments("Conv(5, 5, 20, Tanh)", "Dense(500, Tanh)", "500"),
+        GeneratorTest.Dsl("DSL0021").WithLocation(1).WithArguments("MaxPool(2)", "Input(784)", "784"));
+
+    [Fact]
+    public Task ConvSizes_NonPositive_EachNamed() => VerifyAsync("""
+        [Input(1, 28, 28)]
+        [{|#0:Conv(0, 5, -2, Tanh, Stride = 0)|}]
+        [{|#1:MaxPool(0)|}]
+        [Dense(10, Softmax)]
+        partial class Net { }
+        """,
+        GeneratorTest.Dsl("DSL0003").WithLocation(0).WithArguments("Conv(0, 5, -2, Tanh, Stride = 0)", "kernelHeight", "0"),
+        GeneratorTest.Dsl("DSL0003").WithLocation(0).WithArguments("Conv(0, 5, -2, Tanh, Stride = 0)", "filters", "-2"),
+        GeneratorTest.Dsl("DSL0003").WithLocation(0).WithArguments("Conv(0, 5, -2, Tanh, Stride = 0)", "Stride", "0"),
+        GeneratorTest.Dsl("DSL0003").WithLocation(1).WithArguments("MaxPool(0)", "size", "0"));
+
+    [Fact]
+    public Task ConvOrPoolLast_IsNotAClassifier() => VerifyAsync("""
+        [Input(1, 28, 28)]
+        [Conv(5, 5, 20, Tanh)]
+        [{|#0:MaxPool(2)|}]
+        partial class A { }
+
+        [Input(1, 28, 28)]
+        [{|#1:Conv(5, 5, 10, Softmax)|}]
+        partial class B { }
+        """,
+        GeneratorTest.Dsl("DSL0009").WithLocation(0).WithArguments("MaxPool(2)", "A"),
+        GeneratorTest.Dsl("DSL0009").WithLocation(1).WithArguments("Conv(5, 5, 10, Softmax)", "B"));
+
+    [Fact]
+    public Task DSL0002_MissingInput_WhenTheFirstLayerIsAConv() => VerifyAsync("""
+        [{|#0:Conv(5, 5, 20, Tanh)|}]
+        [MaxPool(2)]
+        [Dense(10, Softmax)]
+        partial class Net { }
+        """, GeneratorTest.Dsl("DSL0002").WithLocation(0).WithArguments("Net"));
 
     [Fact]
     public Task ActivationRules_AreCheckedEvenAfterABadSize() => VerifyAsync("""

@@ -27,8 +27,23 @@ internal static class Sources
         public partial class Mlp { }
         """;
 
+    public const string LeNet5 = """
+        using static Dsl.Activation;
+
+        namespace Dsl.Examples;
+
+        /// <summary>The Theano tutorial's convolutional network.</summary>
+        [Input(1, 28, 28)]
+        [Conv(5, 5, 20, Tanh)] [MaxPool(2)]
+        [Conv(5, 5, 50, Tanh)] [MaxPool(2)]
+        [Dense(500, Tanh)]
+        [Dense(10, Softmax)]
+        public partial class LeNet5 { }
+        """;
+
     public const string LogisticRegressionHintName = "Dsl.Examples.LogisticRegression.g.cs";
     public const string MlpHintName = "Dsl.Examples.Mlp.g.cs";
+    public const string LeNet5HintName = "Dsl.Examples.LeNet5.g.cs";
 
     /// <summary>The global usings that the SDK adds to a project with ImplicitUsings enabled (as Examples/ has).</summary>
     public const string ImplicitUsings = """
@@ -78,5 +93,28 @@ internal static class Sources
         [Dense(16)]
         [Dense(2, Activation.Softmax)]
         internal partial class Xor { }
+        """;
+
+    /// <summary>Convolutions with stride and padding, overlapping pooling, pooling first, a ReLU stack.</summary>
+    public const string ConvVariety = """
+        using Dsl;
+        using static Dsl.Activation;
+
+        namespace Vision.Conv;
+
+        /// <summary>A CIFAR-sized ReLU stack.</summary>
+        [Input(3, 32, 32)]
+        [Conv(3, 3, 16, Relu, Padding = 1)]
+        [Conv(3, 3, 16, Relu, Stride = 2, Padding = 1)]
+        [MaxPool(3, Stride = 1)]
+        [Conv(1, 1, 8, Sigmoid)]
+        [Dense(10, Softmax)]
+        public partial class Cifar { }
+
+        [Input(1, 6, 6)]
+        [MaxPool(2)]
+        [Conv(2, 2, 2)]
+        [Dense(3, Softmax)]
+        internal partial class PoolFirst { }
         """;
 }

@@ -41,7 +41,7 @@ namespace Dsl.Generator
 
         public static readonly DiagnosticDescriptor LastLayerNotSoftmax = Error("DSL0009",
             "Last layer must be Softmax",
-            "{0} ends '{1}', but a classifier must end with a Softmax layer (its loss is the negative log-likelihood), e.g. [Dense(10, Softmax)]");
+            "{0} ends '{1}', but a classifier must end with a Dense Softmax layer (its loss is the negative log-likelihood), e.g. [Dense(10, Softmax)]");
 
         public static readonly DiagnosticDescriptor LayersInSeveralDeclarations = Error("DSL0010",
             "Layers split across partial declarations",
@@ -74,6 +74,22 @@ namespace Dsl.Generator
         public static readonly DiagnosticDescriptor SingleClassSoftmax = Error("DSL0017",
             "Softmax needs at least two units",
             "{0}: a softmax over one unit always outputs 1 and cannot learn; a classifier needs at least 2 classes");
+
+        public static readonly DiagnosticDescriptor WindowTooLarge = Error("DSL0018",
+            "Window larger than its input",
+            "{0}: its {1} window does not fit the {2} input{3}");
+
+        public static readonly DiagnosticDescriptor NegativeSize = Error("DSL0019",
+            "Size must not be negative",
+            "{0}: {1} must not be negative, but is {2}");
+
+        public static readonly DiagnosticDescriptor PoolRemainder = Error("DSL0020",
+            "Pool windows do not tile their input",
+            "{0} does not divide {1} produced by {2}: {3}");
+
+        public static readonly DiagnosticDescriptor NeedsImage = Error("DSL0021",
+            "Layer needs an image input",
+            "{0} needs an image input (channels×height×width), but {1} produces a vector of {2}; put convolution and pooling layers before the dense ones");
 
         private static DiagnosticDescriptor Error(string id, string title, string message) =>
             new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);

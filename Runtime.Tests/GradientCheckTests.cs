@@ -18,6 +18,7 @@ public sealed class GradientCheckTests
     {
         nameof(IdentityNet), nameof(SigmoidNet), nameof(TanhNet), nameof(ReluNet), nameof(DeepNet),
         nameof(LogisticRegression), nameof(Mlp),
+        nameof(SmallLeNet), nameof(StridedConvNet), nameof(PoolFirstNet), nameof(ThreeConvReluNet), nameof(LeNet5),
     };
 
     [Theory]
@@ -80,6 +81,11 @@ public sealed class GradientCheckTests
         nameof(DeepNet) => new DeepNet.Cpu<double>(batch),
         nameof(LogisticRegression) => new LogisticRegression.Cpu<double>(batch),
         nameof(Mlp) => new Mlp.Cpu<double>(batch),
+        nameof(SmallLeNet) => new SmallLeNet.Cpu<double>(batch),
+        nameof(StridedConvNet) => new StridedConvNet.Cpu<double>(batch),
+        nameof(PoolFirstNet) => new PoolFirstNet.Cpu<double>(batch),
+        nameof(ThreeConvReluNet) => new ThreeConvReluNet.Cpu<double>(batch),
+        nameof(LeNet5) => new LeNet5.Cpu<double>(batch),
         _ => throw new ArgumentException(name),
     };
 }

@@ -21,13 +21,14 @@ public sealed class IlgpuKernelTests : IDisposable
     public static TheoryData<string> Networks => new()
     {
         nameof(IdentityNet), nameof(SigmoidNet), nameof(TanhNet), nameof(ReluNet), nameof(DeepNet), nameof(LogisticRegression), nameof(Mlp),
+        nameof(SmallLeNet), nameof(StridedConvNet), nameof(PoolFirstNet), nameof(ThreeConvReluNet), nameof(LeNet5),
     };
 
     [Theory]
     [MemberData(nameof(Networks))]
     public void Kernels_match_the_cpu_path(string name)
     {
-        int batch = name == nameof(Mlp) ? 2 : 5; // the simulator runs one OS thread per GPU thread: keep it small
+        int batch = name is nameof(Mlp) or nameof(LeNet5) ? 2 : 5; // the simulator runs one OS thread per GPU thread: keep it small
         var (cpu, gpu) = Create(name, batch);
         using var _ = gpu;
         var random = new Random(17);
@@ -71,6 +72,11 @@ public sealed class IlgpuKernelTests : IDisposable
             nameof(DeepNet) => (new DeepNet.Cpu<float>(batch), new DeepNet.Gpu(accelerator, batch)),
             nameof(LogisticRegression) => (new LogisticRegression.Cpu<float>(batch), new LogisticRegression.Gpu(accelerator, batch)),
             nameof(Mlp) => (new Mlp.Cpu<float>(batch), new Mlp.Gpu(accelerator, batch)),
+            nameof(SmallLeNet) => (new SmallLeNet.Cpu<float>(batch), new SmallLeNet.Gpu(accelerator, batch)),
+            nameof(StridedConvNet) => (new StridedConvNet.Cpu<float>(batch), new StridedConvNet.Gpu(accelerator, batch)),
+            nameof(PoolFirstNet) => (new PoolFirstNet.Cpu<float>(batch), new PoolFirstNet.Gpu(accelerator, batch)),
+            nameof(ThreeConvReluNet) => (new ThreeConvReluNet.Cpu<float>(batch), new ThreeConvReluNet.Gpu(accelerator, batch)),
+            nameof(LeNet5) => (new LeNet5.Cpu<float>(batch), new LeNet5.Gpu(accelerator, batch)),
             _ => throw new ArgumentException(name),
         };
     }

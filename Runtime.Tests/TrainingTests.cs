@@ -59,6 +59,21 @@ public sealed class TrainingTests
     }
 
     [Fact]
+    public void A_user_declared_convolutional_network_trains()
+    {
+        using var folder = new TempFolder();
+        MnistSplit data = MakeSplit(folder);
+        using var network = new ThreeConvReluNet.Cpu<float>(20, seed: 3);
+        var reports = new List<ProgressReport>();
+
+        TrainingResult result = Trainer.Train(network, data,
+            new TrainerOptions { Epochs = 6, BatchSize = 20, LearningRate = 0.05f, Momentum = 0.5f, Seed = 1 }, reports.Add);
+
+        Assert.True(reports[^1].MeanLoss < reports[0].MeanLoss * 0.5, $"loss {reports[0].MeanLoss} → {reports[^1].MeanLoss}");
+        Assert.True(result.TestErrorPercent < 10, $"test error {result.TestErrorPercent}%");
+    }
+
+    [Fact]
     public void Training_on_the_cpu_is_deterministic_for_a_seed()
     {
         using var folder = new TempFolder();

@@ -53,3 +53,40 @@ public sealed class DenseAttribute(int units, Activation activation = Activation
     /// <summary>The layer's non-linearity.</summary>
     public Activation Activation { get; } = activation;
 }
+
+/// <summary>
+/// A 2-D convolution over an image (channels × height × width), like PyTorch's Conv2d: <paramref name="filters"/>
+/// kernels of <paramref name="kernelHeight"/>×<paramref name="kernelWidth"/> over all input channels, plus a bias per
+/// filter, then the activation. Output size per side: (input + 2·Padding − kernel) / Stride + 1, rounded down.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ConvAttribute(int kernelHeight, int kernelWidth, int filters, Activation activation = Activation.Identity) : LayerAttribute
+{
+    /// <summary>Kernel height.</summary>
+    public int KernelHeight { get; } = kernelHeight;
+    /// <summary>Kernel width.</summary>
+    public int KernelWidth { get; } = kernelWidth;
+    /// <summary>Number of output channels.</summary>
+    public int Filters { get; } = filters;
+    /// <summary>The layer's non-linearity.</summary>
+    public Activation Activation { get; } = activation;
+    /// <summary>Step between neighbouring windows, in pixels (default 1).</summary>
+    public int Stride { get; set; } = 1;
+    /// <summary>Zeros added on every side of the input (default 0: a "valid" convolution).</summary>
+    public int Padding { get; set; }
+}
+
+/// <summary>
+/// Max-pooling over <paramref name="size"/>×<paramref name="size"/> windows of each channel. The windows must tile the
+/// input exactly; by default they do not overlap (Stride = size).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class MaxPoolAttribute(int size) : LayerAttribute
+{
+    private int _stride;
+
+    /// <summary>Window height and width.</summary>
+    public int Size { get; } = size;
+    /// <summary>Step between neighbouring windows (default: <see cref="Size"/>, non-overlapping windows).</summary>
+    public int Stride { get => _stride == 0 ? Size : _stride; set => _stride = value; }
+}

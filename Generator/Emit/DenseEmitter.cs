@@ -24,22 +24,7 @@ namespace Dsl.Generator.Emit
         public override void Initialize(SourceWriter w, LayerModel layer)
         {
             var dense = (DenseLayer)layer;
-            string weights = "W" + dense.Number, fanIn = Sizes.Of(dense.Input.Size), fanOut = Sizes.Of(dense.Units);
-            switch (dense.Activation)
-            {
-                case ActivationKind.Softmax:
-                    w.Line($"// {weights} starts at zero, as the tutorials' softmax layer does.");
-                    break;
-                case ActivationKind.Relu:
-                    w.Line($"global::Dsl.Cpu.Initializers.HeUniform<T>({weights}, {fanIn}, random);");
-                    break;
-                case ActivationKind.Sigmoid:
-                    w.Line($"global::Dsl.Cpu.Initializers.GlorotUniform<T>({weights}, {fanIn}, {fanOut}, gain: 4.0, random); // ×4: sigmoid's slope at 0 is 1/4");
-                    break;
-                default:
-                    w.Line($"global::Dsl.Cpu.Initializers.GlorotUniform<T>({weights}, {fanIn}, {fanOut}, gain: 1.0, random);");
-                    break;
-            }
+            InitializeWeights(w, "W" + dense.Number, dense.Activation, dense.Input.Size, dense.Units);
         }
 
         public override void CpuForward(SourceWriter w, LayerModel layer)
@@ -93,7 +78,7 @@ namespace Dsl.Generator.Emit
             var dense = (DenseLayer)layer;
             int n = dense.Number;
             w.Line($"// Layer {n}: dW{n} ({dense.Input.Size} × {dense.Units} threads), dB{n} ({dense.Units})"
-                   + (previous is null ? string.Empty : $", dA{n - 1} through {previous.Activation}' (n × {dense.Input.Size})"));
+                   + (previous is null ? string.Empty : $", dA{n - 1}{Through(previous)} (n × {dense.Input.Size})"));
             w.Line($"_layer{n}WeightGradient({Sizes.Of(dense.Input.Size * dense.Units)}, {GpuInput(dense)}, dA{n}.View, W{n}.View, dW{n}.View, count, l1, l2);");
             w.Line($"_layer{n}BiasGradient({Sizes.Of(dense.Units)}, dA{n}.View, dB{n}.View, count);");
             if (previous is not null)

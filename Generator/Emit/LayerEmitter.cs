@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Emit
@@ -17,10 +18,37 @@ namespace Dsl.Generator.Emit
     /// </summary>
     internal abstract class LayerEmitter
     {
-        public abstract IReadOnlyList<ParameterTensor> Parameters(LayerModel layer);
+        public virtual IReadOnlyList<ParameterTensor> Parameters(LayerModel layer) => System.Array.Empty<ParameterTensor>();
 
         /// <summary>Constructor lines that draw the initial weights from <c>random</c>.</summary>
-        public abstract void Initialize(SourceWriter w, LayerModel layer);
+        public virtual void Initialize(SourceWriter w, LayerModel layer)
+        {
+        }
+
+        /// <summary>Members of the network class itself, shared by both implementations (e.g. a layer's geometry).</summary>
+        public virtual void SharedMembers(SourceWriter w, LayerModel layer)
+        {
+        }
+
+        /// <summary>CPU fields beyond parameters and activations (e.g. scratch, pooling winners).</summary>
+        public virtual void CpuFields(SourceWriter w, LayerModel layer)
+        {
+        }
+
+        /// <summary>CPU constructor lines that allocate <see cref="CpuFields"/>, given <c>batchCapacity</c>.</summary>
+        public virtual void CpuAllocate(SourceWriter w, LayerModel layer)
+        {
+        }
+
+        /// <summary>Device buffers beyond parameters and activations.</summary>
+        public virtual void GpuFields(SourceWriter w, LayerModel layer)
+        {
+        }
+
+        /// <summary>GPU constructor lines that allocate <see cref="GpuFields"/>, given <c>batchCapacity</c>.</summary>
+        public virtual void GpuAllocate(SourceWriter w, LayerModel layer)
+        {
+        }
 
         public abstract void CpuForward(SourceWriter w, LayerModel layer);
 
@@ -45,11 +73,48 @@ namespace Dsl.Generator.Emit
         public static string CpuInput(LayerModel layer) => layer.Number == 1 ? "images" : "A" + (layer.Number - 1);
         public static string GpuInput(LayerModel layer) => layer.Number == 1 ? "Images.View" : "A" + (layer.Number - 1) + ".View";
 
+        /// <summary>" through Tanh'" for a comment on a fused activation derivative; empty for Identity.</summary>
+        protected static string Through(LayerModel previous) =>
+            previous.Activation == ActivationKind.Identity ? string.Empty : " through " + previous.Activation + "'";
+
         public static string ActivationName(ActivationKind activation) => "global::Dsl.Activation." + activation;
+
+        /// <summary>Glorot uniform for the activation (gain 4 for sigmoid), He uniform for ReLU, zeros before a softmax.</summary>
+        protected static void InitializeWeights(SourceWriter w, string weights, ActivationKind activation, long fanIn, long fanOut)
+        {
+            switch (activation)
+            {
+                case ActivationKind.Softmax:
+                    w.Line($"// {weights} starts at zero, as the tutorials' softmax layer does.");
+                    break;
+                case ActivationKind.Relu:
+                    w.Line($"global::Dsl.Cpu.Initializers.HeUniform<T>({weights}, {fanIn}, random);");
+                    break;
+                case ActivationKind.Sigmoid:
+                    w.Line($"global::Dsl.Cpu.Initializers.GlorotUniform<T>({weights}, {fanIn}, {fanOut}, gain: 4.0, random); // ×4: sigmoid's slope at 0 is 1/4");
+                    break;
+                default:
+                    w.Line($"global::Dsl.Cpu.Initializers.GlorotUniform<T>({weights}, {fanIn}, {fanOut}, gain: 1.0, random);");
+                    break;
+            }
+        }
+
+        protected const string FloatView = "global::ILGPU.ArrayView<float>";
+        protected const string IntView = "global::ILGPU.ArrayView<int>";
+
+        /// <summary>"global::System.Action&lt;Index1D, …&gt;" for a kernel taking <paramref name="parameters"/> after its index.</summary>
+        protected static string KernelType(params string[] parameters) =>
+            "global::System.Action<" + string.Join(", ", new[] { "global::ILGPU.Index1D" }.Concat(parameters)) + ">";
+
+        /// <summary>A line that compiles <paramref name="kernel"/> into <paramref name="field"/>.</summary>
+        protected static void LoadKernel(SourceWriter w, string field, string kernel, params string[] parameters) =>
+            w.Line($"{field} = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<{string.Join(", ", new[] { "global::ILGPU.Index1D" }.Concat(parameters))}>(accelerator, {kernel});");
 
         public static LayerEmitter For(LayerModel layer) => layer switch
         {
             DenseLayer _ => DenseEmitter.Instance,
+            ConvLayer _ => ConvEmitter.Instance,
+            MaxPoolLayer _ => MaxPoolEmitter.Instance,
             _ => throw new System.InvalidOperationException("No emitter for " + layer.GetType().Name), // unreachable: the parser only builds known layers
         };
     }

@@ -29,6 +29,7 @@ namespace Dsl.Generator.Emit
             w.Open((network.IsRecord ? "partial record class " : "partial class ") + Identifier(network.Name));
             Constants(w, network);
             w.Line();
+            foreach (LayerModel layer in network.Layers) LayerEmitter.For(layer).SharedMembers(w, layer);
             CpuClass(w, network);
             w.Line();
             GpuClass(w, network);
@@ -104,12 +105,14 @@ namespace Dsl.Generator.Emit
             w.Line("// Activations A{n} and their gradients dA{n}, (batchCapacity, features) for layer n.");
             foreach (LayerModel layer in network.Layers)
                 w.Line($"private readonly T[] A{layer.Number}, dA{layer.Number}; // (n, {layer.Output})");
+            foreach (LayerModel layer in network.Layers) LayerEmitter.For(layer).CpuFields(w, layer);
             w.Line();
 
             w.Line("/// <summary>Plans buffers for minibatches of up to <paramref name=\"batchCapacity\"/> images and draws the initial weights from <paramref name=\"seed\"/>.</summary>");
             w.Open("public Cpu(int batchCapacity, int seed = 0) : base(batchCapacity)");
             foreach (LayerModel layer in network.Layers)
                 w.Line($"A{layer.Number} = new T[batchCapacity * {layer.Output.Size}]; dA{layer.Number} = new T[batchCapacity * {layer.Output.Size}];");
+            foreach (LayerModel layer in network.Layers) LayerEmitter.For(layer).CpuAllocate(w, layer);
             w.Line("Parameters = new global::Dsl.Cpu.Parameter<T>[]");
             w.Line("{");
             foreach (ParameterTensor p in AllParameters(network))
@@ -175,6 +178,7 @@ namespace Dsl.Generator.Emit
             w.Line("// Activations and their gradients, (batchCapacity, features).");
             foreach (LayerModel layer in network.Layers)
                 w.Line($"private readonly {Buffer} A{layer.Number}, dA{layer.Number}; // (n, {layer.Output})");
+            foreach (LayerModel layer in network.Layers) LayerEmitter.For(layer).GpuFields(w, layer);
             w.Line("// Kernels.");
             foreach (LayerModel layer in network.Layers) LayerEmitter.For(layer).GpuKernelFields(w, layer);
             w.Line("private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>> _softmax;");
@@ -190,6 +194,7 @@ namespace Dsl.Generator.Emit
             }
             foreach (LayerModel layer in network.Layers)
                 w.Line($"A{layer.Number} = Allocate(batchCapacity * {layer.Output.Size}); dA{layer.Number} = Allocate(batchCapacity * {layer.Output.Size});");
+            foreach (LayerModel layer in network.Layers) LayerEmitter.For(layer).GpuAllocate(w, layer);
             w.Line("Parameters = new global::Dsl.Gpu.GpuParameter[]");
             w.Line("{");
             foreach (ParameterTensor p in AllParameters(network))

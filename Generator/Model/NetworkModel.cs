@@ -13,15 +13,20 @@ namespace Dsl.Generator.Model
         Softmax,
     }
 
-    /// <summary>A tensor shape per image: channels × height × width; a flat vector is 1 × 1 × width.</summary>
-    internal readonly record struct Shape(int Channels, int Height, int Width)
+    /// <summary>
+    /// A tensor shape per image: channels × height × width for an image, or a vector of Width features
+    /// (<see cref="IsImage"/> false), which is what Dense layers produce and an image becomes when a Dense flattens it.
+    /// </summary>
+    internal readonly record struct Shape(int Channels, int Height, int Width, bool IsImage)
     {
-        public static Shape Flat(int size) => new Shape(1, 1, size);
+        public static Shape Flat(int size) => new Shape(1, 1, size, false);
+
+        public static Shape Image(int channels, int height, int width) => new Shape(channels, height, width, true);
 
         /// <summary>Elements per image (long: a hostile declaration may overflow int).</summary>
         public long Size => (long)Channels * Height * Width;
 
-        public bool IsFlat => Channels == 1 && Height == 1;
+        public bool IsFlat => !IsImage;
 
         /// <summary>"784" or "1×28×28".</summary>
         public override string ToString() => IsFlat
@@ -48,6 +53,48 @@ namespace Dsl.Generator.Model
         public override string Declaration => string.Format(CultureInfo.InvariantCulture, "Dense({0}, {1})", Units, Activation);
         public override long ParameterCount => Input.Size * Units + Units;
         public override long FlopsPerImage => 2 * Input.Size * Units;
+    }
+
+    /// <summary>
+    /// A 2-D convolution, cross-correlation as in PyTorch: Filters kernels of KernelHeight×KernelWidth over all input
+    /// channels, zero Padding on every side, windows Stride apart.
+    /// </summary>
+    internal sealed record ConvLayer(int Number, Shape Input, int KernelHeight, int KernelWidth, int Filters, int Stride, int Padding,
+        ActivationKind Activation)
+        : LayerModel(Number, Input, Shape.Image(Filters, OutputSide(Input.Height, KernelHeight, Stride, Padding),
+            OutputSide(Input.Width, KernelWidth, Stride, Padding)), Activation)
+    {
+        public override string Declaration
+        {
+            get
+            {
+                string text = string.Format(CultureInfo.InvariantCulture, "Conv({0}, {1}, {2}, {3}", KernelHeight, KernelWidth, Filters, Activation);
+                if (Stride != 1) text += ", Stride = " + Stride.ToString(CultureInfo.InvariantCulture);
+                if (Padding != 0) text += ", Padding = " + Padding.ToString(CultureInfo.InvariantCulture);
+                return text + ")";
+            }
+        }
+
+        public long PatchSize => (long)Input.Channels * KernelHeight * KernelWidth;
+        public override long ParameterCount => Filters * PatchSize + Filters;
+        public override long FlopsPerImage => 2 * (long)Output.Height * Output.Width * Filters * PatchSize;
+
+        public static int OutputSide(int input, int kernel, int stride, int padding) => (input + 2 * padding - kernel) / stride + 1;
+    }
+
+    /// <summary>Max-pooling of each channel over Size×Size windows, Stride apart.</summary>
+    internal sealed record MaxPoolLayer(int Number, Shape Input, int Size, int Stride)
+        : LayerModel(Number, Input, Shape.Image(Input.Channels, (Input.Height - Size) / Stride + 1, (Input.Width - Size) / Stride + 1),
+            ActivationKind.Identity)
+    {
+        public override string Declaration => Stride == Size
+            ? string.Format(CultureInfo.InvariantCulture, "MaxPool({0})", Size)
+            : string.Format(CultureInfo.InvariantCulture, "MaxPool({0}, Stride = {1})", Size, Stride);
+
+        public override long ParameterCount => 0;
+
+        /// <summary>Comparisons, counted as FLOPs.</summary>
+        public override long FlopsPerImage => Output.Size * Size * Size;
     }
 
     /// <summary>A declared network after parsing and shape inference; holds no symbols or syntax, only values.</summary>

@@ -19,10 +19,12 @@ namespace Dsl.Generator.Parsing
     {
         public const string InputAttributeName = "Dsl.InputAttribute";
         public const string DenseAttributeName = "Dsl.DenseAttribute";
+        public const string ConvAttributeName = "Dsl.ConvAttribute";
+        public const string MaxPoolAttributeName = "Dsl.MaxPoolAttribute";
         private const string LayerAttributeBaseName = "Dsl.LayerAttribute";
 
         /// <summary>Every layer attribute the generator knows; each gets a pipeline that reports a missing [Input].</summary>
-        public static readonly string[] LayerAttributeNames = { DenseAttributeName };
+        public static readonly string[] LayerAttributeNames = { DenseAttributeName, ConvAttributeName, MaxPoolAttributeName };
 
         /// <summary>Names the generated part adds to the class, which the class itself therefore cannot have.</summary>
         private static readonly string[] GeneratedMemberNames =
@@ -67,30 +69,36 @@ namespace Dsl.Generator.Parsing
 
             var layers = new List<LayerModel>();
             Shape? shape = inputShape; // unknown after a layer whose own sizes are wrong: later shapes are not checked
+            string producer = input.Text;
             for (int i = 0; i < layerAttributes.Count; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 ParsedAttribute attribute = layerAttributes[i];
-                bool isDense = IsNamed(attribute.Data.AttributeClass!, DenseAttributeName);
-                if (!isDense)
+                INamedTypeSymbol type = attribute.Data.AttributeClass!;
+                bool isDense = IsNamed(type, DenseAttributeName), isConv = IsNamed(type, ConvAttributeName), isPool = IsNamed(type, MaxPoolAttributeName);
+                if (!isDense && !isConv && !isPool)
                 {
-                    diagnostics.Add(Diagnostic(DiagnosticDescriptors.UnsupportedLayer, attribute.Location, attribute.Data.AttributeClass!.Name));
+                    diagnostics.Add(Diagnostic(DiagnosticDescriptors.UnsupportedLayer, attribute.Location, type.Name));
                     shape = null;
+                    producer = attribute.Text;
                     continue;
                 }
 
                 // The activation rules hold whatever the sizes are, so they are checked even when a shape is unknown.
-                ActivationKind? activation = ParseActivation(attribute, diagnostics);
+                ActivationKind? activation = isPool ? ActivationKind.Identity : ParseActivation(attribute, isDense ? 1 : 3, diagnostics);
                 bool isLast = i == layerAttributes.Count - 1;
                 if (activation == ActivationKind.Softmax && !isLast)
                     diagnostics.Add(Diagnostic(DiagnosticDescriptors.SoftmaxNotLast, attribute.Location,
                         attribute.Text, Invariant(i + 1), Invariant(layerAttributes.Count)));
-                if (isLast && activation is { } a && a != ActivationKind.Softmax)
+                if (isLast && activation is { } a && !(isDense && a == ActivationKind.Softmax))
                     diagnostics.Add(Diagnostic(DiagnosticDescriptors.LastLayerNotSoftmax, attribute.Location, attribute.Text, symbol.Name));
 
-                LayerModel? layer = ParseDense(attribute, i + 1, shape, activation, diagnostics);
+                LayerModel? layer = isDense ? ParseDense(attribute, i + 1, shape, activation, diagnostics)
+                    : isConv ? ParseConv(attribute, i + 1, shape, activation, producer, diagnostics)
+                    : ParseMaxPool(attribute, i + 1, shape, producer, diagnostics);
                 if (layer is not null) layers.Add(layer);
                 shape = layer?.Output;
+                producer = attribute.Text;
             }
 
             bool failed = diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error);
@@ -148,8 +156,11 @@ namespace Dsl.Generator.Parsing
             if (data.AttributeConstructor is null) return false;
             var args = data.ConstructorArguments;
             if (args.Any(arg => arg.Kind == TypedConstantKind.Error || arg.Value is not int)) return false;
+            if (data.NamedArguments.Any(arg => arg.Value.Kind == TypedConstantKind.Error || arg.Value.Value is not int)) return false;
             if (IsNamed(data.AttributeClass!, InputAttributeName)) return args.Length == 1 || args.Length == 3;
             if (IsNamed(data.AttributeClass!, DenseAttributeName)) return args.Length == 2;
+            if (IsNamed(data.AttributeClass!, ConvAttributeName)) return args.Length == 4;
+            if (IsNamed(data.AttributeClass!, MaxPoolAttributeName)) return args.Length == 1;
             return true; // an unknown layer: reported as unsupported
         }
 
@@ -166,7 +177,7 @@ namespace Dsl.Generator.Parsing
                     valid = false;
                 }
             if (!valid) return null;
-            Shape shape = sizes.Length == 1 ? Shape.Flat(sizes[0]) : new Shape(sizes[0], sizes[1], sizes[2]);
+            Shape shape = sizes.Length == 1 ? Shape.Flat(sizes[0]) : Shape.Image(sizes[0], sizes[1], sizes[2]);
             if (shape.Size > int.MaxValue)
             {
                 diagnostics.Add(Diagnostic(DiagnosticDescriptors.TooLarge, input.Location, input.Text, Invariant(shape.Size), "values per image", Invariant(int.MaxValue)));
@@ -175,10 +186,11 @@ namespace Dsl.Generator.Parsing
             return shape;
         }
 
-        /// <summary>The Dense layer's activation, or null (and DSL0005) when the value is not an activation.</summary>
-        private static ActivationKind? ParseActivation(ParsedAttribute attribute, List<DiagnosticInfo> diagnostics)
+        /// <summary>The layer's activation (constructor argument <paramref name="position"/>), or null (and DSL0005)
+        /// when the value is not an activation.</summary>
+        private static ActivationKind? ParseActivation(ParsedAttribute attribute, int position, List<DiagnosticInfo> diagnostics)
         {
-            int value = (int)attribute.Data.ConstructorArguments[1].Value!;
+            int value = (int)attribute.Data.ConstructorArguments[position].Value!;
             if (value >= (int)ActivationKind.Identity && value <= (int)ActivationKind.Softmax) return (ActivationKind)value;
             diagnostics.Add(Diagnostic(DiagnosticDescriptors.UnknownActivation, attribute.Location, attribute.Text, Invariant(value)));
             return null;
@@ -204,6 +216,95 @@ namespace Dsl.Generator.Parsing
                 return null;
             }
             return new DenseLayer(number, input.Value, units, activation.Value);
+        }
+
+        private static LayerModel? ParseConv(ParsedAttribute attribute, int number, Shape? input, ActivationKind? activation,
+            string producer, List<DiagnosticInfo> diagnostics)
+        {
+            var args = attribute.Data.ConstructorArguments;
+            int kernelHeight = (int)args[0].Value!, kernelWidth = (int)args[1].Value!, filters = (int)args[2].Value!;
+            int stride = NamedInt(attribute, "Stride", 1), padding = NamedInt(attribute, "Padding", 0);
+            bool valid = Positive(attribute, "kernelHeight", kernelHeight, diagnostics) & Positive(attribute, "kernelWidth", kernelWidth, diagnostics)
+                         & Positive(attribute, "filters", filters, diagnostics) & Positive(attribute, "Stride", stride, diagnostics);
+            if (padding < 0)
+            {
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.NegativeSize, attribute.Location, attribute.Text, "Padding", Invariant(padding)));
+                valid = false;
+            }
+            if (!valid || input is null || activation is null || !IsImage(attribute, input.Value, producer, diagnostics)) return null;
+
+            Shape image = input.Value;
+            if (kernelHeight > image.Height + 2L * padding || kernelWidth > image.Width + 2L * padding)
+            {
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.WindowTooLarge, attribute.Location, attribute.Text,
+                    Invariant(kernelHeight) + "×" + Invariant(kernelWidth), image.ToString(),
+                    padding == 0 ? string.Empty : " padded by " + Invariant(padding)));
+                return null;
+            }
+            long weights = (long)filters * image.Channels * kernelHeight * kernelWidth;
+            long outputs = (long)filters * ConvLayer.OutputSide(image.Height, kernelHeight, stride, padding) * ConvLayer.OutputSide(image.Width, kernelWidth, stride, padding);
+            if (weights > int.MaxValue || outputs > int.MaxValue)
+            {
+                bool tooManyWeights = weights > int.MaxValue;
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.TooLarge, attribute.Location, attribute.Text,
+                    Invariant(tooManyWeights ? weights : outputs), tooManyWeights ? "weights" : "values per image", Invariant(int.MaxValue)));
+                return null;
+            }
+            return new ConvLayer(number, image, kernelHeight, kernelWidth, filters, stride, padding, activation.Value);
+        }
+
+        private static LayerModel? ParseMaxPool(ParsedAttribute attribute, int number, Shape? input, string producer, List<DiagnosticInfo> diagnostics)
+        {
+            int size = (int)attribute.Data.ConstructorArguments[0].Value!;
+            int stride = NamedInt(attribute, "Stride", size);
+            // An unset stride follows the size: report it only when the user wrote it.
+            bool valid = Positive(attribute, "size", size, diagnostics)
+                         & (!HasNamed(attribute, "Stride") || Positive(attribute, "Stride", stride, diagnostics));
+            if (!valid || input is null || !IsImage(attribute, input.Value, producer, diagnostics)) return null;
+
+            Shape image = input.Value;
+            if (size > image.Height || size > image.Width)
+            {
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.WindowTooLarge, attribute.Location, attribute.Text,
+                    Invariant(size) + "×" + Invariant(size), image.ToString(), string.Empty));
+                return null;
+            }
+            int rowsLeft = (image.Height - size) % stride, columnsLeft = (image.Width - size) % stride;
+            if (rowsLeft != 0 || columnsLeft != 0)
+            {
+                string why = stride == size
+                    ? $"{Invariant(rowsLeft != 0 ? image.Height : image.Width)} is not a multiple of {Invariant(size)}"
+                    : $"{Invariant(rowsLeft != 0 ? image.Height : image.Width)} − {Invariant(size)} is not a multiple of the stride {Invariant(stride)}";
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.PoolRemainder, attribute.Location, attribute.Text,
+                    Invariant(image.Height) + "×" + Invariant(image.Width), producer, why));
+                return null;
+            }
+            return new MaxPoolLayer(number, image, size, stride);
+        }
+
+        /// <summary>Convolution and pooling read images; after a Dense layer (or a vector input) there is none: DSL0021.</summary>
+        private static bool IsImage(ParsedAttribute attribute, Shape input, string producer, List<DiagnosticInfo> diagnostics)
+        {
+            if (input.IsImage) return true;
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.NeedsImage, attribute.Location, attribute.Text, producer, Invariant(input.Size)));
+            return false;
+        }
+
+        private static bool Positive(ParsedAttribute attribute, string name, int value, List<DiagnosticInfo> diagnostics)
+        {
+            if (value > 0) return true;
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.NonPositiveSize, attribute.Location, attribute.Text, name, Invariant(value)));
+            return false;
+        }
+
+        private static bool HasNamed(ParsedAttribute attribute, string name) =>
+            attribute.Data.NamedArguments.Any(argument => argument.Key == name);
+
+        private static int NamedInt(ParsedAttribute attribute, string name, int fallback)
+        {
+            foreach (var argument in attribute.Data.NamedArguments)
+                if (argument.Key == name && argument.Value.Value is int value) return value;
+            return fallback;
         }
 
         /// <summary>The namespace as plain names ("Nets.event", not "Nets.@event"), or null for the global namespace.</summary>

@@ -23,3 +23,24 @@ public partial class DeepNet { }
 /// <summary>A small classifier for 8×8 images of 4 classes, for training tests.</summary>
 [Input(1, 8, 8)] [Dense(16, Tanh)] [Dense(4, Softmax)]
 public partial class TinyImageNet { }
+
+// Convolution and pooling in the combinations the examples do not have: padding, stride, overlapping pooling,
+// pooling first, a conv straight after the input and after a pool, each activation.
+
+[Input(2, 10, 10)] [Conv(3, 3, 3, Tanh)] [MaxPool(2)] [Conv(3, 3, 4, Relu, Padding = 1)] [MaxPool(2, Stride = 1)]
+[Dense(5, Sigmoid)] [Dense(3, Softmax)]
+public partial class SmallLeNet { }
+
+[Input(3, 9, 9)] [Conv(3, 3, 5, Sigmoid, Stride = 2, Padding = 1)] [Conv(2, 2, 4, Identity)] [Dense(3, Softmax)]
+public partial class StridedConvNet { }
+
+[Input(1, 6, 6)] [MaxPool(2)] [Conv(2, 2, 2, Tanh)] [Dense(3, Softmax)]
+public partial class PoolFirstNet { }
+
+/// <summary>A network a user might write (three 3×3 ReLU convolutions with padding), for 8×8 images of 4 classes.</summary>
+[Input(1, 8, 8)]
+[Conv(3, 3, 6, Relu, Padding = 1)]
+[Conv(3, 3, 6, Relu, Padding = 1)] [MaxPool(2)]
+[Conv(3, 3, 8, Relu, Padding = 1)] [MaxPool(2)]
+[Dense(4, Softmax)]
+public partial class ThreeConvReluNet { }

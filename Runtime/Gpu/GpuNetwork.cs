@@ -69,6 +69,9 @@ public abstract class GpuNetwork : INetwork
     /// <summary>Allocates a zeroed float buffer that lives as long as the network.</summary>
     protected MemoryBuffer1D<float, Stride1D.Dense> Allocate(long length) => Track(Accelerator.Allocate1D<float>(length));
 
+    /// <summary>Allocates a zeroed int buffer (e.g. max-pooling's winners) that lives as long as the network.</summary>
+    protected MemoryBuffer1D<int, Stride1D.Dense> AllocateIndices(long length) => Track(Accelerator.Allocate1D<int>(length));
+
     /// <inheritdoc/>
     public float TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int count, TrainingSettings settings)
     {

@@ -1,0 +1,124 @@
+using System.Collections.Generic;
+using Dsl.Generator.Model;
+
+namespace Dsl.Generator.Emit
+{
+    /// <summary>
+    /// Conv: y (n, F, Ho, Wo) = f(x (n, C, H, W) ⋆ W (F, C, kh, kw) + b (F)). The geometry is one shared
+    /// <c>Layer{n}Shape</c> property that the CPU calls and the kernels both read, so ILGPU sees it as constants.
+    /// </summary>
+    internal sealed class ConvEmitter : LayerEmitter
+    {
+        public static readonly ConvEmitter Instance = new ConvEmitter();
+
+        public override IReadOnlyList<ParameterTensor> Parameters(LayerModel layer)
+        {
+            var conv = (ConvLayer)layer;
+            return new[]
+            {
+                new ParameterTensor("W" + conv.Number, new[] { conv.Filters, conv.Input.Channels, conv.KernelHeight, conv.KernelWidth }, true, "Layer " + conv.Number + " kernels"),
+                new ParameterTensor("B" + conv.Number, new[] { conv.Filters }, false, "Layer " + conv.Number + " biases"),
+            };
+        }
+
+        public override void Initialize(SourceWriter w, LayerModel layer)
+        {
+            var conv = (ConvLayer)layer;
+            InitializeWeights(w, "W" + conv.Number, conv.Activation, conv.PatchSize, (long)conv.Filters * conv.KernelHeight * conv.KernelWidth);
+        }
+
+        public override void SharedMembers(SourceWriter w, LayerModel layer)
+        {
+            var conv = (ConvLayer)layer;
+            w.Line($"/// <summary>Layer {conv.Number}, {conv.Declaration}: {conv.Input} → {conv.Output}.</summary>");
+            w.Line($"private static global::Dsl.Layers.ConvShape Layer{conv.Number}Shape => new global::Dsl.Layers.ConvShape(" +
+                   $"channels: {conv.Input.Channels}, height: {conv.Input.Height}, width: {conv.Input.Width}, filters: {conv.Filters}, " +
+                   $"kernelHeight: {conv.KernelHeight}, kernelWidth: {conv.KernelWidth}, stride: {conv.Stride}, padding: {conv.Padding});");
+            w.Line();
+        }
+
+        public override void CpuFields(SourceWriter w, LayerModel layer) =>
+            w.Line($"private readonly global::Dsl.Layers.ConvWorkspace<T> Layer{layer.Number}Workspace; // im2col scratch per image chunk");
+
+        public override void CpuAllocate(SourceWriter w, LayerModel layer) =>
+            w.Line($"Layer{layer.Number}Workspace = new global::Dsl.Layers.ConvWorkspace<T>(Layer{layer.Number}Shape, batchCapacity);");
+
+        public override void CpuForward(SourceWriter w, LayerModel layer)
+        {
+            var conv = (ConvLayer)layer;
+            int n = conv.Number;
+            w.Line($"// Layer {n}: {conv.Declaration}: {CpuInput(conv)} (n, {conv.Input}) ⋆ W{n} ({conv.Filters}, {conv.Input.Channels}, {conv.KernelHeight}, {conv.KernelWidth}) + B{n} → A{n} (n, {conv.Output})");
+            w.Line($"global::Dsl.Layers.Conv.Forward<T>({CpuInput(conv)}, W{n}, B{n}, A{n}, count, Layer{n}Shape, {ActivationName(conv.Activation)}, Layer{n}Workspace);");
+        }
+
+        public override void CpuBackward(SourceWriter w, LayerModel layer)
+        {
+            var conv = (ConvLayer)layer;
+            int n = conv.Number;
+            bool first = n == 1;
+            w.Line($"// Layer {n}: dW{n} = Σ dA{n}·im2col({CpuInput(conv)})ᵀ, dB{n} = Σ dA{n}"
+                   + (first ? string.Empty : $", dA{n - 1} = col2im(W{n}ᵀ·dA{n}) (n, {conv.Input})"));
+            w.Line($"global::Dsl.Layers.Conv.Backward<T>({CpuInput(conv)}, W{n}, dA{n}, dW{n}, dB{n}, {(first ? "default" : "dA" + (n - 1))}, count, Layer{n}Shape, Layer{n}Workspace);");
+            w.Line($"global::Dsl.Layers.Regularization.AddGradient<T>(W{n}, dW{n}, l1, l2);");
+        }
+
+        public override void GpuKernelFields(SourceWriter w, LayerModel layer)
+        {
+            int n = layer.Number;
+            w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView, FloatView)} _layer{n}Forward;");
+            w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView, FloatView, "int", "float", "float")} _layer{n}WeightGradient;");
+            w.Line($"private readonly {KernelType(FloatView, FloatView, "int")} _layer{n}BiasGradient;");
+            if (n > 1) w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView, FloatView)} _layer{n}InputGradient;");
+        }
+
+        public override void GpuLoadKernels(SourceWriter w, LayerModel layer)
+        {
+            int n = layer.Number;
+            LoadKernel(w, $"_layer{n}Forward", $"Layer{n}Forward", FloatView, FloatView, FloatView, FloatView);
+            LoadKernel(w, $"_layer{n}WeightGradient", $"Layer{n}WeightGradient", FloatView, FloatView, FloatView, FloatView, "int", "float", "float");
+            LoadKernel(w, $"_layer{n}BiasGradient", $"Layer{n}BiasGradient", FloatView, FloatView, "int");
+            if (n > 1) LoadKernel(w, $"_layer{n}InputGradient", $"Layer{n}InputGradient", FloatView, FloatView, FloatView, FloatView);
+        }
+
+        public override void GpuForward(SourceWriter w, LayerModel layer)
+        {
+            var conv = (ConvLayer)layer;
+            int n = conv.Number;
+            w.Line($"// Layer {n}: {conv.Declaration}, one thread per output (n × {conv.Output})");
+            w.Line($"_layer{n}Forward(count * {Sizes.Of(conv.Output.Size)}, {GpuInput(conv)}, W{n}.View, B{n}.View, A{n}.View);");
+        }
+
+        public override void GpuBackward(SourceWriter w, LayerModel layer, LayerModel? previous)
+        {
+            var conv = (ConvLayer)layer;
+            int n = conv.Number;
+            long weights = conv.Filters * conv.PatchSize;
+            w.Line($"// Layer {n}: dW{n} ({weights} threads), dB{n} ({conv.Filters})"
+                   + (previous is null ? string.Empty : $", dA{n - 1}{Through(previous)} (n × {conv.Input})"));
+            w.Line($"_layer{n}WeightGradient({Sizes.Of(weights)}, {GpuInput(conv)}, dA{n}.View, W{n}.View, dW{n}.View, count, l1, l2);");
+            w.Line($"_layer{n}BiasGradient({Sizes.Of(conv.Filters)}, dA{n}.View, dB{n}.View, count);");
+            if (previous is not null)
+                w.Line($"_layer{n}InputGradient(count * {Sizes.Of(conv.Input.Size)}, dA{n}.View, W{n}.View, A{n - 1}.View, dA{n - 1}.View);");
+        }
+
+        public override void GpuKernels(SourceWriter w, LayerModel layer, LayerModel? previous)
+        {
+            var conv = (ConvLayer)layer;
+            int n = conv.Number;
+            w.Line($"private static void Layer{n}Forward(global::ILGPU.Index1D index, {FloatView} x, {FloatView} weights, {FloatView} bias, {FloatView} y) =>");
+            w.Line($"    global::Dsl.Layers.Conv.ForwardKernel(index, x, weights, bias, y, Layer{n}Shape, {ActivationName(conv.Activation)});");
+            w.Line();
+            w.Line($"private static void Layer{n}WeightGradient(global::ILGPU.Index1D index, {FloatView} x, {FloatView} outputGradient, {FloatView} weights, {FloatView} weightGradient, int count, float l1, float l2) =>");
+            w.Line($"    global::Dsl.Layers.Conv.WeightGradientKernel(index, x, outputGradient, weights, weightGradient, count, l1, l2, Layer{n}Shape);");
+            w.Line();
+            w.Line($"private static void Layer{n}BiasGradient(global::ILGPU.Index1D filter, {FloatView} outputGradient, {FloatView} biasGradient, int count) =>");
+            w.Line($"    global::Dsl.Layers.Conv.BiasGradientKernel(filter, outputGradient, biasGradient, count, Layer{n}Shape);");
+            if (previous is not null)
+            {
+                w.Line();
+                w.Line($"private static void Layer{n}InputGradient(global::ILGPU.Index1D index, {FloatView} outputGradient, {FloatView} weights, {FloatView} x, {FloatView} inputGradient) =>");
+                w.Line($"    global::Dsl.Layers.Conv.InputGradientKernel(index, outputGradient, weights, x, inputGradient, Layer{n}Shape, {ActivationName(previous.Activation)});");
+            }
+        }
+    }
+}
