@@ -7,7 +7,7 @@ namespace Dsl.Generator.Emit
     /// Conv: y (n, F, Ho, Wo) = f(x (n, C, H, W) ⋆ W (F, C, kh, kw) + b (F)). The geometry is one shared
     /// <c>Layer{n}Shape</c> property that the CPU calls and the kernels both read, so ILGPU sees it as constants.
     /// </summary>
-    internal sealed class ConvEmitter : LayerEmitter
+    internal sealed class ConvEmitter : WeightedLayerEmitter
     {
         public static readonly ConvEmitter Instance = new ConvEmitter();
 
@@ -60,24 +60,6 @@ namespace Dsl.Generator.Emit
                    + (first ? string.Empty : $", dA{n - 1} = col2im(W{n}ᵀ·dA{n}) (n, {conv.Input})"));
             w.Line($"global::Dsl.Layers.Conv.Backward<T>({CpuInput(conv)}, W{n}, dA{n}, dW{n}, dB{n}, {(first ? "default" : "dA" + (n - 1))}, count, Layer{n}Shape, Layer{n}Workspace);");
             w.Line($"global::Dsl.Layers.Regularization.AddGradient<T>(W{n}, dW{n}, l1, l2);");
-        }
-
-        public override void GpuKernelFields(SourceWriter w, LayerModel layer)
-        {
-            int n = layer.Number;
-            w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView, FloatView)} _layer{n}Forward;");
-            w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView, FloatView, "int", "float", "float")} _layer{n}WeightGradient;");
-            w.Line($"private readonly {KernelType(FloatView, FloatView, "int")} _layer{n}BiasGradient;");
-            if (n > 1) w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView, FloatView)} _layer{n}InputGradient;");
-        }
-
-        public override void GpuLoadKernels(SourceWriter w, LayerModel layer)
-        {
-            int n = layer.Number;
-            LoadKernel(w, $"_layer{n}Forward", $"Layer{n}Forward", FloatView, FloatView, FloatView, FloatView);
-            LoadKernel(w, $"_layer{n}WeightGradient", $"Layer{n}WeightGradient", FloatView, FloatView, FloatView, FloatView, "int", "float", "float");
-            LoadKernel(w, $"_layer{n}BiasGradient", $"Layer{n}BiasGradient", FloatView, FloatView, "int");
-            if (n > 1) LoadKernel(w, $"_layer{n}InputGradient", $"Layer{n}InputGradient", FloatView, FloatView, FloatView, FloatView);
         }
 
         public override void GpuForward(SourceWriter w, LayerModel layer)

@@ -4,11 +4,9 @@ using Dsl.Generator.Model;
 namespace Dsl.Generator.Emit
 {
     /// <summary>Dense: y (n, units) = f(x (n, inputs) · W (inputs, units) + b (units)); an image input is flattened.</summary>
-    internal sealed class DenseEmitter : LayerEmitter
+    internal sealed class DenseEmitter : WeightedLayerEmitter
     {
         public static readonly DenseEmitter Instance = new DenseEmitter();
-
-        private const string Views4 = "global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>";
 
         public override IReadOnlyList<ParameterTensor> Parameters(LayerModel layer)
         {
@@ -47,24 +45,6 @@ namespace Dsl.Generator.Emit
             w.Line($"global::Dsl.Layers.Regularization.AddGradient<T>(W{n}, dW{n}, l1, l2);");
         }
 
-        public override void GpuKernelFields(SourceWriter w, LayerModel layer)
-        {
-            int n = layer.Number;
-            w.Line($"private readonly global::System.Action<{Views4}> _layer{n}Forward;");
-            w.Line($"private readonly global::System.Action<{Views4}, int, float, float> _layer{n}WeightGradient;");
-            w.Line($"private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _layer{n}BiasGradient;");
-            if (n > 1) w.Line($"private readonly global::System.Action<{Views4}> _layer{n}InputGradient;");
-        }
-
-        public override void GpuLoadKernels(SourceWriter w, LayerModel layer)
-        {
-            int n = layer.Number;
-            w.Line($"_layer{n}Forward = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<{Views4}>(accelerator, Layer{n}Forward);");
-            w.Line($"_layer{n}WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<{Views4}, int, float, float>(accelerator, Layer{n}WeightGradient);");
-            w.Line($"_layer{n}BiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer{n}BiasGradient);");
-            if (n > 1) w.Line($"_layer{n}InputGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<{Views4}>(accelerator, Layer{n}InputGradient);");
-        }
-
         public override void GpuForward(SourceWriter w, LayerModel layer)
         {
             var dense = (DenseLayer)layer;
@@ -90,19 +70,18 @@ namespace Dsl.Generator.Emit
             var dense = (DenseLayer)layer;
             int n = dense.Number;
             string inputs = Sizes.Of(dense.Input.Size), units = Sizes.Of(dense.Units);
-            const string View = "global::ILGPU.ArrayView<float>";
-            w.Line($"private static void Layer{n}Forward(global::ILGPU.Index1D index, {View} x, {View} weights, {View} bias, {View} y) =>");
+            w.Line($"private static void Layer{n}Forward(global::ILGPU.Index1D index, {FloatView} x, {FloatView} weights, {FloatView} bias, {FloatView} y) =>");
             w.Line($"    global::Dsl.Layers.Dense.ForwardKernel(index, x, weights, bias, y, {inputs}, {units}, {ActivationName(dense.Activation)});");
             w.Line();
-            w.Line($"private static void Layer{n}WeightGradient(global::ILGPU.Index1D index, {View} x, {View} outputGradient, {View} weights, {View} weightGradient, int count, float l1, float l2) =>");
+            w.Line($"private static void Layer{n}WeightGradient(global::ILGPU.Index1D index, {FloatView} x, {FloatView} outputGradient, {FloatView} weights, {FloatView} weightGradient, int count, float l1, float l2) =>");
             w.Line($"    global::Dsl.Layers.Dense.WeightGradientKernel(index, x, outputGradient, weights, weightGradient, count, l1, l2, {inputs}, {units});");
             w.Line();
-            w.Line($"private static void Layer{n}BiasGradient(global::ILGPU.Index1D unit, {View} outputGradient, {View} biasGradient, int count) =>");
+            w.Line($"private static void Layer{n}BiasGradient(global::ILGPU.Index1D unit, {FloatView} outputGradient, {FloatView} biasGradient, int count) =>");
             w.Line($"    global::Dsl.Layers.Dense.BiasGradientKernel(unit, outputGradient, biasGradient, count, {units});");
             if (previous is not null)
             {
                 w.Line();
-                w.Line($"private static void Layer{n}InputGradient(global::ILGPU.Index1D index, {View} outputGradient, {View} weights, {View} x, {View} inputGradient) =>");
+                w.Line($"private static void Layer{n}InputGradient(global::ILGPU.Index1D index, {FloatView} outputGradient, {FloatView} weights, {FloatView} x, {FloatView} inputGradient) =>");
                 w.Line($"    global::Dsl.Layers.Dense.InputGradientKernel(index, outputGradient, weights, x, inputGradient, {inputs}, {units}, {ActivationName(previous.Activation)});");
             }
         }
