@@ -8,11 +8,12 @@ namespace Dsl.Tests;
 /// <summary>
 /// Every hand-derived backward pass against central finite differences of the cost, in double precision, with the
 /// L1 and L2 terms on. Parameters are randomised first (the tutorials start softmax weights at zero; a check at zero
-/// would hide errors), and inputs are fresh random values.
+/// would hide errors), and inputs are fresh random values. Each entry is compared at step 1e-6 after a second
+/// difference at 1e-5 agrees with it, which tells kinks (ReLU, max-pooling) from errors.
 /// </summary>
 public sealed class GradientCheckTests
 {
-    private const double Step = 1e-5;
+    private const double CoarseStep = 1e-5, FineStep = 1e-6;
 
     public static TheoryData<string> Networks => new()
     {
@@ -28,8 +29,7 @@ public sealed class GradientCheckTests
         const int batch = 3;
         CpuNetwork<double> network = Create(name, batch);
         var random = new Random(name.Length * 7919);
-        foreach (Parameter<double> p in network.Parameters)
-            for (int i = 0; i < p.Values.Length; i++) p.Values[i] = (random.NextDouble() * 2 - 1) * 0.3;
+        Randomize.Parameters(network.Parameters, random);
         double[] images = Enumerable.Range(0, batch * network.Info.InputSize).Select(_ => random.NextDouble()).ToArray();
         int[] labels = Enumerable.Range(0, batch).Select(_ => random.Next(network.Info.Classes)).ToArray();
         const double l1 = 1e-3, l2 = 2e-3;
@@ -37,9 +37,9 @@ public sealed class GradientCheckTests
         double cost = network.Cost(images, labels, batch, l1, l2);
         network.Backward(images, labels, batch, l1, l2);
         // Central differences lose |cost|·ε/h to round-off: the floor below which a difference means nothing.
-        double roundOff = 8 * 2.2e-16 * Math.Abs(cost) / Step;
+        double roundOff = 8 * 2.2e-16 * Math.Abs(cost) / FineStep;
 
-        int checkedCount = 0;
+        int checkedCount = 0, kinks = 0;
         foreach (Parameter<double> p in network.Parameters)
         {
             // Large tensors: a random sample of entries; small ones: all of them.
@@ -49,20 +49,28 @@ public sealed class GradientCheckTests
             foreach (int i in indices)
             {
                 double analytic = p.Gradient[i];
-                double numeric = NumericGradient(network, p.Values, i, images, labels, batch, l1, l2);
-                double tolerance = 1e-6 * (Math.Abs(analytic) + Math.Abs(numeric)) + roundOff;
-                Assert.True(Math.Abs(analytic - numeric) <= tolerance,
-                    $"{name}.{p.Name}[{i}]: backward {analytic:E6}, finite differences {numeric:E6}");
+                double coarse = NumericGradient(network, p.Values, i, images, labels, batch, l1, l2, CoarseStep);
+                double fine = NumericGradient(network, p.Values, i, images, labels, batch, l1, l2, FineStep);
+                // ReLU and max-pooling are not differentiable everywhere: where the two steps disagree, a kink
+                // (a unit switching off, another pool winner) lies within reach and the difference quotient is not
+                // the derivative. Such points are counted, not compared.
+                if (Math.Abs(coarse - fine) > 1e-4 * (Math.Abs(coarse) + Math.Abs(fine)) + 10 * roundOff)
+                {
+                    kinks++;
+                    continue;
+                }
+                double tolerance = 1e-6 * (Math.Abs(analytic) + Math.Abs(fine)) + roundOff;
+                Assert.True(Math.Abs(analytic - fine) <= tolerance,
+                    $"{name}.{p.Name}[{i}]: backward {analytic:E8}, finite differences {fine:E8}");
                 checkedCount++;
             }
         }
-        Assert.True(checkedCount > 10);
+        Assert.True(checkedCount > 10 && kinks <= checkedCount / 10, $"{checkedCount} entries checked, {kinks} skipped at kinks");
     }
 
     private static double NumericGradient(CpuNetwork<double> network, double[] values, int i, double[] images, int[] labels,
-        int batch, double l1, double l2)
+        int batch, double l1, double l2, double h)
     {
-        const double h = Step;
         double saved = values[i];
         values[i] = saved + h;
         double plus = network.Cost(images, labels, batch, l1, l2);

@@ -32,8 +32,7 @@ public sealed class IlgpuKernelTests : IDisposable
         var (cpu, gpu) = Create(name, batch);
         using var _ = gpu;
         var random = new Random(17);
-        foreach (Parameter<float> p in cpu.Parameters)
-            for (int i = 0; i < p.Values.Length; i++) p.Values[i] = (float)((random.NextDouble() * 2 - 1) * 0.3);
+        Randomize.Parameters(cpu.Parameters, random);
         gpu.CopyParametersFrom(cpu);
         int inputSize = cpu.Info.InputSize, classes = cpu.Info.Classes;
         var settings = new TrainingSettings(LearningRate: 0.1f, Momentum: 0.9f, L1: 1e-3f, L2: 2e-3f);
