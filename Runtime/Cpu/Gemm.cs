@@ -17,7 +17,8 @@ namespace Dsl.Cpu;
 /// with the same summation order (an FMA chain over each block of 256 steps of k, the blocks added to C in order),
 /// however the work is scheduled, and the same on AVX2 and AVX-512 machines. The portable path sums differently.</para>
 /// <para>Small products run on the calling thread; larger ones use <see cref="Parallel.For(int, int, Action{int})"/>,
-/// which allocates about 2 KB per call. Packing buffers are per thread and reused, so nothing else allocates once
+/// which allocates about 2 KB per call, unless the caller passes <c>parallel: false</c> (as convolutions do inside
+/// their own parallel loop over images). Packing buffers are per thread and reused, so nothing else allocates once
 /// warm.</para>
 /// </remarks>
 public static partial class Gemm
@@ -37,12 +38,14 @@ public static partial class Gemm
     /// <param name="b">B's elements; only the first k·n are read.</param>
     /// <param name="c">C's elements; only the first m·n are written. Must not overlap A or B.</param>
     /// <param name="accumulate">Add the product to C's contents instead of overwriting them.</param>
+    /// <param name="parallel">Whether a large product may be split over the cores (the default). Pass false to keep it
+    /// on the calling thread, e.g. inside a caller's own parallel loop; the result is the same bit for bit either way.</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is negative.</exception>
     /// <exception cref="ArgumentException">A span is shorter than its matrix, or C overlaps A or B.</exception>
     public static void Multiply<T>(bool transposeA, bool transposeB, int m, int n, int k,
-        ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate)
+        ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate, bool parallel = true)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Multiply(FastestImplementation, transposeA, transposeB, m, n, k, a, b, c, accumulate);
+        Multiply(FastestImplementation, transposeA, transposeB, m, n, k, a, b, c, accumulate, parallel);
 
     /// <summary>The implementations, fastest last; tests run each one this machine supports.</summary>
     internal enum Implementation
@@ -62,10 +65,10 @@ public static partial class Gemm
         : Fma.IsSupported && Avx2.IsSupported ? Implementation.Avx2
         : Implementation.Portable;
 
-    /// <summary><see cref="Multiply{T}(bool, bool, int, int, int, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, bool)"/>
+    /// <summary><see cref="Multiply{T}(bool, bool, int, int, int, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, bool, bool)"/>
     /// with a chosen implementation, which this CPU must support; float and double only for the vectorised ones.</summary>
     internal static void Multiply<T>(Implementation implementation, bool transposeA, bool transposeB, int m, int n,
-        int k, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate)
+        int k, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate, bool parallel = true)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
@@ -88,10 +91,10 @@ public static partial class Gemm
         switch (implementation)
         {
             case Implementation.Avx512:
-                MultiplyBlocked<T, Vector512<T>, Avx512Vectors<T>>(transposeA, transposeB, m, n, k, a, b, c, accumulate);
+                MultiplyBlocked<T, Vector512<T>, Avx512Vectors<T>>(transposeA, transposeB, m, n, k, a, b, c, accumulate, parallel);
                 break;
             case Implementation.Avx2:
-                MultiplyBlocked<T, Vector256<T>, Avx2Vectors<T>>(transposeA, transposeB, m, n, k, a, b, c, accumulate);
+                MultiplyBlocked<T, Vector256<T>, Avx2Vectors<T>>(transposeA, transposeB, m, n, k, a, b, c, accumulate, parallel);
                 break;
             default:
                 MultiplyPortable(transposeA, transposeB, m, n, k, a, b, c, accumulate);

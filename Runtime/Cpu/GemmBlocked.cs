@@ -68,13 +68,13 @@ public static partial class Gemm
 
     /// <summary>The vectorised path for float and double; arguments are validated and non-empty.</summary>
     private static unsafe void MultiplyBlocked<T, TVector, TSet>(bool transposeA, bool transposeB, int m, int n, int k,
-        ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate)
+        ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate, bool parallel)
         where T : unmanaged, IFloatingPointIeee754<T> where TVector : unmanaged where TSet : IVectorSet<T, TVector>
     {
         fixed (T* aPointer = a, bPointer = b, cPointer = c)
         {
             var operands = new Operands<T>(transposeA, transposeB, m, n, k, aPointer, bPointer, cPointer, accumulate);
-            int workers = 2L * m * n * k < ParallelFlops ? 1 : Environment.ProcessorCount;
+            int workers = !parallel || 2L * m * n * k < ParallelFlops ? 1 : Environment.ProcessorCount;
 
             // Split C along its longer side into stripes of whole tiles. Each stripe packs its own copy of the part of
             // the operand it shares with the others (B for row stripes), so the longer side keeps that duplicated work

@@ -1,58 +1,542 @@
 using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using Dsl.Cpu;
 using ILGPU;
 
 namespace Dsl.Layers;
 
-// API stub: the implementation lands with the convolution work. Signatures are what the generator emits calls to.
-
 /// <summary>The geometry of one convolution layer, fixed at compile time by the generator.</summary>
-public readonly struct ConvShape
+/// <remarks>Input (C, H, W), filters (F, C, kh, kw), output (F, Ho, Wo) with Ho = ⌊(H + 2p − kh)/s⌋ + 1 and
+/// Wo = ⌊(W + 2p − kw)/s⌋ + 1, as PyTorch's Conv2d. A plain value type: ILGPU kernels take it as a parameter.</remarks>
+public readonly struct ConvShape : IEquatable<ConvShape>
 {
+    /// <summary>Records the geometry; <see cref="Validate"/> checks it.</summary>
     public ConvShape(int channels, int height, int width, int filters, int kernelHeight, int kernelWidth, int stride, int padding)
     {
         Channels = channels; Height = height; Width = width; Filters = filters;
         KernelHeight = kernelHeight; KernelWidth = kernelWidth; Stride = stride; Padding = padding;
     }
 
+    /// <summary>Input channels C.</summary>
     public int Channels { get; }
+    /// <summary>Input height H.</summary>
     public int Height { get; }
+    /// <summary>Input width W.</summary>
     public int Width { get; }
+    /// <summary>Filters F, the output channels.</summary>
     public int Filters { get; }
+    /// <summary>Kernel height kh.</summary>
     public int KernelHeight { get; }
+    /// <summary>Kernel width kw.</summary>
     public int KernelWidth { get; }
+    /// <summary>Stride s, the same along both axes.</summary>
     public int Stride { get; }
+    /// <summary>Zero padding p on every side.</summary>
     public int Padding { get; }
+    /// <summary>Ho = ⌊(H + 2p − kh)/s⌋ + 1.</summary>
     public int OutputHeight => (Height + 2 * Padding - KernelHeight) / Stride + 1;
+    /// <summary>Wo = ⌊(W + 2p − kw)/s⌋ + 1.</summary>
     public int OutputWidth => (Width + 2 * Padding - KernelWidth) / Stride + 1;
+    /// <summary>Elements of one input image, C·H·W.</summary>
     public int InputSize => Channels * Height * Width;
+    /// <summary>Elements of one output image, F·Ho·Wo.</summary>
     public int OutputSize => Filters * OutputHeight * OutputWidth;
+    /// <summary>Weights of one filter, C·kh·kw.</summary>
     public int PatchSize => Channels * KernelHeight * KernelWidth;
+    /// <summary>Output pixels per channel, Ho·Wo.</summary>
+    public int OutputPixels => OutputHeight * OutputWidth;
+    /// <summary>All weights, F·C·kh·kw (the bias holds F more).</summary>
+    public int WeightCount => Filters * PatchSize;
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless every size is positive, the padding is not negative, and
+    /// the output has at least one pixel.</summary>
+    public void Validate(string parameterName = "shape")
+    {
+        if (Channels < 1 || Height < 1 || Width < 1 || Filters < 1 || KernelHeight < 1 || KernelWidth < 1 || Stride < 1)
+            throw new ArgumentException($"Every size of the convolution {this} must be positive.", parameterName);
+        if (Padding < 0)
+            throw new ArgumentException($"The padding of {this} must not be negative.", parameterName);
+        if (Height + 2 * Padding < KernelHeight || Width + 2 * Padding < KernelWidth)
+            throw new ArgumentException($"The kernel of {this} is larger than the padded input.", parameterName);
+        if ((long)Channels * Height * Width > int.MaxValue / 2 || (long)Filters * OutputPixels > int.MaxValue / 2 ||
+            (long)(PatchSize + 1) * OutputPixels > int.MaxValue / 2)
+            throw new ArgumentException($"The convolution {this} is too large.", parameterName);
+    }
+
+    /// <inheritdoc/>
+    public bool Equals(ConvShape other) =>
+        Channels == other.Channels && Height == other.Height && Width == other.Width && Filters == other.Filters &&
+        KernelHeight == other.KernelHeight && KernelWidth == other.KernelWidth && Stride == other.Stride && Padding == other.Padding;
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is ConvShape other && Equals(other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() =>
+        HashCode.Combine(Channels, Height, Width, Filters, KernelHeight, KernelWidth, Stride, Padding);
+
+    /// <summary>Whether two shapes are the same geometry.</summary>
+    public static bool operator ==(ConvShape left, ConvShape right) => left.Equals(right);
+
+    /// <summary>Whether two shapes differ.</summary>
+    public static bool operator !=(ConvShape left, ConvShape right) => !left.Equals(right);
+
+    /// <summary>E.g. "(1×28×28) ⊛ 20×(5×5)/s1 p0 → (20×24×24)".</summary>
+    public override string ToString() =>
+        $"({Channels}×{Height}×{Width}) ⊛ {Filters}×({KernelHeight}×{KernelWidth})/s{Stride} p{Padding} → ({Filters}×{OutputHeight}×{OutputWidth})";
 }
 
-public sealed class ConvWorkspace<T> where T : unmanaged, IFloatingPointIeee754<T>
+/// <summary>
+/// The scratch memory of one convolution layer on the CPU, sized once for a shape and a largest batch so that
+/// <see cref="Conv.Forward{T}"/> and <see cref="Conv.Backward{T}"/> allocate nothing (beyond what
+/// <see cref="Parallel.For(int, int, Action{int})"/> itself allocates). One per layer; not for concurrent use.
+/// </summary>
+/// <remarks>
+/// The batch is cut into a number of contiguous image chunks that depends only on the shape and the batch size (see
+/// <see cref="Conv.ChunkCount"/>), never on the cores, and each chunk owns a column matrix and a partial weight
+/// gradient here. The buffers live on the pinned heap, so that the parallel workers can take pointers to them.
+/// </remarks>
+public sealed unsafe class ConvWorkspace<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public ConvWorkspace(ConvShape shape, int batchCapacity) => throw new NotImplementedException();
+    // Per chunk: the column matrix with one extra row of ones ((PatchSize + 1) × OutputPixels), which makes the
+    // product with [W | b] add the bias, and the product of dZ with it the bias gradient.
+    private readonly T[] _columns;
+    // Per chunk: that chunk's Σ dZᵢ·col_extᵀ, Filters × (PatchSize + 1): each filter's weight gradient, then its bias's.
+    private readonly T[] _partials;
+    // [W | b], Filters × (PatchSize + 1), rebuilt by every forward pass.
+    private readonly T[] _extendedWeights;
+
+    /// <summary>Allocates the scratch for batches of up to <paramref name="batchCapacity"/> images.</summary>
+    /// <exception cref="ArgumentException">The shape is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchCapacity"/> is not positive.</exception>
+    public ConvWorkspace(ConvShape shape, int batchCapacity)
+    {
+        shape.Validate(nameof(shape));
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchCapacity, 1);
+        Shape = shape;
+        BatchCapacity = batchCapacity;
+        ChunkCapacity = Conv.ChunkCount(shape, batchCapacity);
+        int extended = shape.PatchSize + 1, pixels = shape.OutputPixels;
+        // Every buffer starts on a cache line (the products read the column matrix in place when F is small, and
+        // loads that straddle two lines are slower); chunks' buffers are whole lines apart.
+        ColumnsLength = RoundToLines(extended * pixels);
+        PartialLength = RoundToLines(extended * shape.Filters);
+        _columns = AllocateAligned(checked(ChunkCapacity * ColumnsLength), out _columnsStart);
+        _partials = AllocateAligned(checked(ChunkCapacity * PartialLength), out _partialsStart);
+        _extendedWeights = AllocateAligned(PartialLength, out _extendedWeightsStart);
+        for (int chunk = 0; chunk < ChunkCapacity; chunk++)
+            new Span<T>(Columns(chunk) + shape.PatchSize * pixels, pixels).Fill(T.One);
+        ForwardChunk = chunk => Conv.ForwardChunk(this, chunk);
+        BackwardChunk = chunk => Conv.BackwardChunk(this, chunk);
+    }
+
+    /// <summary>The geometry this scratch is sized for; the layer's calls must pass the same.</summary>
+    public ConvShape Shape { get; }
+
+    /// <summary>The largest batch the calls may pass.</summary>
+    public int BatchCapacity { get; }
+
+    /// <summary>Chunks of the largest batch, the most any call uses.</summary>
+    internal int ChunkCapacity { get; }
+
+    /// <summary>Elements per chunk of the column matrices, (PatchSize + 1)·OutputPixels rounded up to a cache line.</summary>
+    internal int ColumnsLength { get; }
+
+    /// <summary>Elements per chunk of the partial gradients, F·(PatchSize + 1) rounded up to a cache line.</summary>
+    internal int PartialLength { get; }
+
+    // Where the aligned part of each pinned array starts.
+    private readonly int _columnsStart, _partialsStart, _extendedWeightsStart;
+
+    internal T* Columns(int chunk) => (T*)Unsafe.AsPointer(ref _columns[_columnsStart + chunk * ColumnsLength]);
+
+    internal T* Partial(int chunk) => (T*)Unsafe.AsPointer(ref _partials[_partialsStart + chunk * PartialLength]);
+
+    internal T* ExtendedWeights => (T*)Unsafe.AsPointer(ref _extendedWeights[_extendedWeightsStart]);
+
+    private const int CacheLine = 64;
+
+    private static int RoundToLines(int length)
+    {
+        int perLine = Math.Max(1, CacheLine / sizeof(T));
+        return checked((length + perLine - 1) / perLine * perLine);
+    }
+
+    /// <summary>A pinned array with <paramref name="length"/> elements from <paramref name="start"/> on, which is
+    /// on a cache line.</summary>
+    private static T[] AllocateAligned(int length, out int start)
+    {
+        int slack = Math.Max(1, CacheLine / sizeof(T));
+        T[] array = GC.AllocateUninitializedArray<T>(checked(length + slack), pinned: true);
+        nint address = (nint)Unsafe.AsPointer(ref array[0]);
+        start = (int)((CacheLine - address % CacheLine) % CacheLine / sizeof(T));
+        return array;
+    }
+
+    // The current call's operands, for the chunk workers (cached delegates: no closure per call). Valid only while
+    // Forward or Backward runs, which keep the spans pinned.
+    internal readonly Action<int> ForwardChunk, BackwardChunk;
+    internal T* X, Y, Weights, OutputGradient, InputGradient;
+    internal int Count, Chunks;
+    internal Activation Activation;
+    internal bool ParallelProducts;
+
+    /// <summary>Runs every chunk on the calling thread, in order, as on a one-core machine (for tests: the results
+    /// must not change).</summary>
+    internal bool Serial { get; set; }
+
+    /// <summary>Runs <paramref name="body"/> for every chunk: inline when there is one (letting the products use all
+    /// cores) or one core, else as a Parallel.For whose products each stay on their thread.</summary>
+    internal void RunChunks(Action<int> body)
+    {
+        ParallelProducts = Chunks == 1;
+        if (Chunks == 1 || Serial || Environment.ProcessorCount == 1)
+            for (int chunk = 0; chunk < Chunks; chunk++) body(chunk);
+        else Parallel.For(0, Chunks, body);
+    }
+
+    /// <summary>Forgets the call's pointers.</summary>
+    internal void Clear()
+    {
+        X = Y = Weights = OutputGradient = InputGradient = null;
+    }
+
+    internal void Check(in ConvShape shape, int count)
+    {
+        if (shape != Shape)
+            throw new ArgumentException($"The workspace was sized for {Shape}, not {shape}.", nameof(shape));
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (count > BatchCapacity)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"The workspace holds batches of up to {BatchCapacity} images.");
+    }
 }
 
+/// <summary>
+/// The 2-D convolution layer (cross-correlation, as PyTorch's Conv2d): x (n, C, H, W), weights (F, C, kh, kw) and
+/// bias (F) give y (n, F, Ho, Wo) = f(conv(x, W) + b), zero-padded by p with stride s; all tensors row-major.
+/// CPU forward and backward (generic in the precision) sit beside the ILGPU kernel bodies that compute the same thing.
+/// </summary>
+/// <remarks>
+/// <para>On the CPU each image is lowered to its column matrix (<see cref="Im2Col"/>), and the convolution becomes one
+/// packed GEMM per image: forward Yᵢ (F × Ho·Wo) = [W | b]·[colᵢ; 1]; backward [dW | db] = Σᵢ dZᵢ·[colᵢ; 1]ᵀ and
+/// dcolᵢ = Wᵀ·dZᵢ, raised back into dxᵢ. The row of ones folds the bias and its gradient into the products.</para>
+/// <para>Images are processed in <see cref="ChunkCount"/> contiguous chunks in parallel, each with its own column
+/// matrix and partial gradient, and the partials are added in chunk order: results are bit-for-bit reproducible for
+/// given inputs, whatever the scheduling and the number of cores.</para>
+/// </remarks>
 public static class Conv
 {
-    public static void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, ReadOnlySpan<T> bias, Span<T> y, int count,
-        in ConvShape shape, Activation activation, ConvWorkspace<T> workspace) where T : unmanaged, IFloatingPointIeee754<T> =>
-        throw new NotImplementedException();
+    /// <summary>The most chunks a batch is cut into.</summary>
+    internal const int MaxChunks = 32;
 
-    public static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, ReadOnlySpan<T> outputGradient,
+    /// <summary>Floating-point operations per chunk below which a batch is cut into fewer chunks (about 50 µs of one
+    /// core: a chunk then outweighs the cost of handing it to a pool thread).</summary>
+    internal const long ChunkFlops = 4_000_000;
+
+    /// <summary>Scratch elements (column matrices and partial gradients) all chunks together may take, at most: the
+    /// chunk count of a huge layer is cut so as not to hold gigabytes of scratch.</summary>
+    internal const long MaxScratchElements = 1 << 24;
+
+    /// <summary>
+    /// How many contiguous chunks a batch of <paramref name="count"/> images is cut into: between 1 and
+    /// <see cref="MaxChunks"/>, about one per <see cref="ChunkFlops"/> of forward work, at most one per image, and no
+    /// more than the scratch bound allows. A function of the shape and the count only (non-decreasing in the count),
+    /// so that the order in which the weight gradient is summed never depends on the machine.
+    /// </summary>
+    internal static int ChunkCount(in ConvShape shape, int count)
+    {
+        if (count <= 1) return 1;
+        long extended = shape.PatchSize + 1;
+        long flopsPerImage = 2 * extended * shape.Filters * shape.OutputPixels;
+        long byWork = (long)Math.Clamp((double)count * flopsPerImage / ChunkFlops, 1, MaxChunks);
+        long perChunk = extended * (shape.OutputPixels + shape.Filters);
+        long byMemory = Math.Max(1, MaxScratchElements / perChunk);
+        return (int)Math.Min(Math.Min(byWork, byMemory), Math.Min(count, MaxChunks));
+    }
+
+    /// <summary>y = f(conv(x, W) + b) for <paramref name="count"/> images, on the CPU.</summary>
+    /// <param name="x">Inputs (count, C, H, W).</param>
+    /// <param name="weights">Filters (F, C, kh, kw).</param>
+    /// <param name="bias">Biases (F).</param>
+    /// <param name="y">Outputs (count, F, Ho, Wo), overwritten.</param>
+    /// <param name="count">Images in the batch, at most the workspace's capacity.</param>
+    /// <param name="shape">The geometry, the workspace's.</param>
+    /// <param name="activation">f: Identity, Sigmoid, Tanh or Relu.</param>
+    /// <param name="workspace">The layer's scratch.</param>
+    /// <exception cref="ArgumentException">A span is too short, the shape is not the workspace's, or the activation
+    /// is Softmax.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The count is negative or beyond the workspace's capacity.</exception>
+    public static unsafe void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, ReadOnlySpan<T> bias, Span<T> y, int count,
+        in ConvShape shape, Activation activation, ConvWorkspace<T> workspace) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        workspace.Check(shape, count);
+        if (activation is not (Activation.Identity or Activation.Sigmoid or Activation.Tanh or Activation.Relu))
+            throw new ArgumentException($"A convolution cannot apply {activation}.", nameof(activation));
+        RequireLength(x.Length, (long)count * shape.InputSize, nameof(x));
+        RequireLength(weights.Length, shape.WeightCount, nameof(weights));
+        RequireLength(bias.Length, shape.Filters, nameof(bias));
+        RequireLength(y.Length, (long)count * shape.OutputSize, nameof(y));
+        if (count == 0) return;
+
+        int patch = shape.PatchSize, filters = shape.Filters;
+        var extended = new Span<T>(workspace.ExtendedWeights, shape.Filters * (shape.PatchSize + 1));
+        for (int f = 0; f < filters; f++)
+        {
+            weights.Slice(f * patch, patch).CopyTo(extended.Slice(f * (patch + 1), patch));
+            extended[f * (patch + 1) + patch] = bias[f];
+        }
+
+        fixed (T* xPointer = x, yPointer = y)
+        {
+            workspace.X = xPointer;
+            workspace.Y = yPointer;
+            workspace.Count = count;
+            workspace.Activation = activation;
+            workspace.Chunks = ChunkCount(shape, count);
+            try
+            {
+                workspace.RunChunks(workspace.ForwardChunk);
+            }
+            finally
+            {
+                workspace.Clear();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Given dz = dL/dz (count, F, Ho, Wo) for the pre-activation: overwrites dW (F, C, kh, kw) = Σ dz ⋆ x,
+    /// db (F) = Σ dz, and, unless <paramref name="inputGradient"/> is empty (the first layer), dx (count, C, H, W), the
+    /// transposed convolution of dz with W. No regularisation term is added here.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span is too short or the shape is not the workspace's.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The count is negative or beyond the workspace's capacity.</exception>
+    public static unsafe void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, ReadOnlySpan<T> outputGradient,
         Span<T> weightGradient, Span<T> biasGradient, Span<T> inputGradient, int count, in ConvShape shape, ConvWorkspace<T> workspace)
-        where T : unmanaged, IFloatingPointIeee754<T> => throw new NotImplementedException();
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        workspace.Check(shape, count);
+        RequireLength(x.Length, (long)count * shape.InputSize, nameof(x));
+        RequireLength(weights.Length, shape.WeightCount, nameof(weights));
+        RequireLength(outputGradient.Length, (long)count * shape.OutputSize, nameof(outputGradient));
+        RequireLength(weightGradient.Length, shape.WeightCount, nameof(weightGradient));
+        RequireLength(biasGradient.Length, shape.Filters, nameof(biasGradient));
+        if (!inputGradient.IsEmpty) RequireLength(inputGradient.Length, (long)count * shape.InputSize, nameof(inputGradient));
+        if (count == 0)
+        {
+            weightGradient[..shape.WeightCount].Clear();
+            biasGradient[..shape.Filters].Clear();
+            return;
+        }
 
+        int chunks = ChunkCount(shape, count);
+        fixed (T* xPointer = x, wPointer = weights, dzPointer = outputGradient, dxPointer = inputGradient)
+        {
+            workspace.X = xPointer;
+            workspace.Weights = wPointer;
+            workspace.OutputGradient = dzPointer;
+            workspace.InputGradient = inputGradient.IsEmpty ? null : dxPointer;
+            workspace.Count = count;
+            workspace.Chunks = chunks;
+            try
+            {
+                workspace.RunChunks(workspace.BackwardChunk);
+            }
+            finally
+            {
+                workspace.Clear();
+            }
+        }
+
+        // Sum the partials in chunk order into the first, then copy it out: [dW | db] is F × (PatchSize + 1).
+        int patch = shape.PatchSize, filters = shape.Filters, length = filters * (patch + 1);
+        var total = new Span<T>(workspace.Partial(0), length);
+        for (int chunk = 1; chunk < chunks; chunk++)
+            TensorPrimitives.Add(total, new ReadOnlySpan<T>(workspace.Partial(chunk), length), total);
+        for (int f = 0; f < filters; f++)
+        {
+            total.Slice(f * (patch + 1), patch).CopyTo(weightGradient.Slice(f * patch, patch));
+            biasGradient[f] = total[f * (patch + 1) + patch];
+        }
+    }
+
+    /// <summary>One chunk of the forward pass: for each of its images, the column matrix, then Y = [W | b]·[col; 1]
+    /// and f in place.</summary>
+    internal static unsafe void ForwardChunk<T>(ConvWorkspace<T> workspace, int chunk) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ConvShape shape = workspace.Shape;
+        int filters = shape.Filters, pixels = shape.OutputPixels, extended = shape.PatchSize + 1;
+        int inputSize = shape.InputSize, outputSize = shape.OutputSize;
+        (int start, int end) = ChunkImages(workspace.Count, workspace.Chunks, chunk);
+        T* columns = workspace.Columns(chunk);
+        var a = new ReadOnlySpan<T>(workspace.ExtendedWeights, filters * extended);
+        var b = new ReadOnlySpan<T>(columns, extended * pixels);
+        for (int image = start; image < end; image++)
+        {
+            Im2Col.Lower(shape, workspace.X + (nint)image * inputSize, columns);
+            var y = new Span<T>(workspace.Y + (nint)image * outputSize, outputSize);
+            Gemm.Multiply(false, false, filters, pixels, extended, a, b, y, accumulate: false, parallel: workspace.ParallelProducts);
+            if (workspace.Activation != Activation.Identity) Activations.Forward(workspace.Activation, y);
+        }
+    }
+
+    /// <summary>One chunk of the backward pass: for each of its images, the column matrix, the partial
+    /// [dW | db] += dZ·[col; 1]ᵀ, and, when wanted, dcol = Wᵀ·dZ (over the column matrix) raised into dx.</summary>
+    internal static unsafe void BackwardChunk<T>(ConvWorkspace<T> workspace, int chunk) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ConvShape shape = workspace.Shape;
+        int filters = shape.Filters, pixels = shape.OutputPixels, patch = shape.PatchSize;
+        int inputSize = shape.InputSize, outputSize = shape.OutputSize;
+        bool parallel = workspace.ParallelProducts;
+        (int start, int end) = ChunkImages(workspace.Count, workspace.Chunks, chunk);
+        T* columns = workspace.Columns(chunk);
+        var partial = new Span<T>(workspace.Partial(chunk), filters * (patch + 1));
+        var columnMatrix = new ReadOnlySpan<T>(columns, (patch + 1) * pixels);
+        var weights = new ReadOnlySpan<T>(workspace.Weights, shape.WeightCount);
+        for (int image = start; image < end; image++)
+        {
+            Im2Col.Lower(shape, workspace.X + (nint)image * inputSize, columns);
+            var dz = new ReadOnlySpan<T>(workspace.OutputGradient + (nint)image * outputSize, outputSize);
+            // (Measured: this orientation, F rows, beats [col; 1]·dZᵀ with PatchSize + 1 rows, whose few columns fill
+            // the register tile poorly when F is small.)
+            Gemm.Multiply(false, true, filters, patch + 1, pixels, dz, columnMatrix,
+                partial, accumulate: image != start, parallel: parallel);
+            if (workspace.InputGradient == null) continue;
+            var dcol = new Span<T>(columns, patch * pixels); // the ones row below stays
+            Gemm.Multiply(true, false, patch, pixels, filters, weights, dz, dcol, accumulate: false, parallel: parallel);
+            Im2Col.Raise(shape, columns, workspace.InputGradient + (nint)image * inputSize);
+        }
+    }
+
+    /// <summary>Images [start, end) of chunk <paramref name="chunk"/> of <paramref name="chunks"/>.</summary>
+    private static (int Start, int End) ChunkImages(int count, int chunks, int chunk) =>
+        ((int)((long)count * chunk / chunks), (int)((long)count * (chunk + 1) / chunks));
+
+    private static void RequireLength(int length, long required, string name)
+    {
+        if (length < required)
+            throw new ArgumentException($"{name} holds {length} elements; the call needs {required}.", name);
+    }
+
+    // ILGPU kernel bodies. Indices are row-major: x[((n·C + c)·H + iy)·W + ix], weights[((f·C + c)·kh + ki)·kw + kj],
+    // y[((n·F + f)·Ho + oy)·Wo + ox], with iy = oy·s − p + ki and ix = ox·s − p + kj.
+
+    /// <summary>Kernel body, one thread per output (n, f, oy, ox): y = f(b + Σ_{c,ki,kj} x·W).</summary>
     public static void ForwardKernel(Index1D index, ArrayView<float> x, ArrayView<float> weights, ArrayView<float> bias,
-        ArrayView<float> y, ConvShape shape, Activation activation) { }
+        ArrayView<float> y, ConvShape shape, Activation activation)
+    {
+        int outputHeight = shape.OutputHeight, outputWidth = shape.OutputWidth;
+        int ox = index % outputWidth, rest = index / outputWidth;
+        int oy = rest % outputHeight;
+        rest /= outputHeight;
+        int f = rest % shape.Filters, n = rest / shape.Filters;
+        int channels = shape.Channels, height = shape.Height, width = shape.Width;
+        int kernelHeight = shape.KernelHeight, kernelWidth = shape.KernelWidth;
+        float z = bias[f];
+        for (int c = 0; c < channels; c++)
+        {
+            for (int ki = 0; ki < kernelHeight; ki++)
+            {
+                int iy = oy * shape.Stride - shape.Padding + ki;
+                if (iy < 0 || iy >= height) continue;
+                int xRow = ((n * channels + c) * height + iy) * width;
+                int wRow = ((f * channels + c) * kernelHeight + ki) * kernelWidth;
+                for (int kj = 0; kj < kernelWidth; kj++)
+                {
+                    int ix = ox * shape.Stride - shape.Padding + kj;
+                    if (ix < 0 || ix >= width) continue;
+                    z += x[xRow + ix] * weights[wRow + kj];
+                }
+            }
+        }
+        y[index] = Activations.Apply(activation, z);
+    }
 
+    /// <summary>Kernel body, one thread per weight (f, c, ki, kj): dW = Σ_{n,oy,ox} x·dz + the L1/L2 terms.</summary>
     public static void WeightGradientKernel(Index1D index, ArrayView<float> x, ArrayView<float> outputGradient,
-        ArrayView<float> weights, ArrayView<float> weightGradient, int count, float l1, float l2, ConvShape shape) { }
+        ArrayView<float> weights, ArrayView<float> weightGradient, int count, float l1, float l2, ConvShape shape)
+    {
+        int kernelHeight = shape.KernelHeight, kernelWidth = shape.KernelWidth, channels = shape.Channels;
+        int kj = index % kernelWidth, rest = index / kernelWidth;
+        int ki = rest % kernelHeight;
+        rest /= kernelHeight;
+        int c = rest % channels, f = rest / channels;
+        int height = shape.Height, width = shape.Width, filters = shape.Filters;
+        int outputHeight = shape.OutputHeight, outputWidth = shape.OutputWidth;
+        float sum = 0f;
+        for (int n = 0; n < count; n++)
+        {
+            for (int oy = 0; oy < outputHeight; oy++)
+            {
+                int iy = oy * shape.Stride - shape.Padding + ki;
+                if (iy < 0 || iy >= height) continue;
+                int xRow = ((n * channels + c) * height + iy) * width;
+                int dzRow = ((n * filters + f) * outputHeight + oy) * outputWidth;
+                for (int ox = 0; ox < outputWidth; ox++)
+                {
+                    int ix = ox * shape.Stride - shape.Padding + kj;
+                    if (ix < 0 || ix >= width) continue;
+                    sum += x[xRow + ix] * outputGradient[dzRow + ox];
+                }
+            }
+        }
+        float w = weights[index];
+        weightGradient[index] = sum + Regularization.Gradient(w, l1, l2);
+    }
 
+    /// <summary>Kernel body, one thread per filter: db = Σ_{n,oy,ox} dz.</summary>
     public static void BiasGradientKernel(Index1D filter, ArrayView<float> outputGradient, ArrayView<float> biasGradient,
-        int count, ConvShape shape) { }
+        int count, ConvShape shape)
+    {
+        int pixels = shape.OutputHeight * shape.OutputWidth, filters = shape.Filters;
+        float sum = 0f;
+        for (int n = 0; n < count; n++)
+        {
+            int start = (n * filters + filter) * pixels;
+            for (int i = 0; i < pixels; i++) sum += outputGradient[start + i];
+        }
+        biasGradient[filter] = sum;
+    }
 
+    /// <summary>
+    /// Kernel body, one thread per input (n, c, iy, ix): dx = (Σ over the filters and the kernel positions whose window
+    /// covers it of dz·W) ⊙ f'(x), fusing the previous layer's activation derivative (taken from its output x) so the
+    /// gradient leaves as that layer's dz.
+    /// </summary>
     public static void InputGradientKernel(Index1D index, ArrayView<float> outputGradient, ArrayView<float> weights,
-        ArrayView<float> x, ArrayView<float> inputGradient, ConvShape shape, Activation inputActivation) { }
+        ArrayView<float> x, ArrayView<float> inputGradient, ConvShape shape, Activation inputActivation)
+    {
+        int height = shape.Height, width = shape.Width, channels = shape.Channels;
+        int ix = index % width, rest = index / width;
+        int iy = rest % height;
+        rest /= height;
+        int c = rest % channels, n = rest / channels;
+        int filters = shape.Filters, kernelHeight = shape.KernelHeight, kernelWidth = shape.KernelWidth;
+        int stride = shape.Stride, outputHeight = shape.OutputHeight, outputWidth = shape.OutputWidth;
+        float sum = 0f;
+        for (int f = 0; f < filters; f++)
+        {
+            for (int ki = 0; ki < kernelHeight; ki++)
+            {
+                int ty = iy + shape.Padding - ki; // = oy·s
+                if (ty < 0 || ty % stride != 0) continue;
+                int oy = ty / stride;
+                if (oy >= outputHeight) continue;
+                int dzRow = ((n * filters + f) * outputHeight + oy) * outputWidth;
+                int wRow = ((f * channels + c) * kernelHeight + ki) * kernelWidth;
+                for (int kj = 0; kj < kernelWidth; kj++)
+                {
+                    int tx = ix + shape.Padding - kj; // = ox·s
+                    if (tx < 0 || tx % stride != 0) continue;
+                    int ox = tx / stride;
+                    if (ox >= outputWidth) continue;
+                    sum += outputGradient[dzRow + ox] * weights[wRow + kj];
+                }
+            }
+        }
+        inputGradient[index] = sum * Activations.Derivative(inputActivation, x[index]);
+    }
 }
