@@ -162,17 +162,13 @@ namespace Dsl.Examples
                 // Layer 5: dW5 = A4ᵀ·dA5 (800, 500), dB5 = Σ_rows dA5, dA4 = dA5·W5ᵀ (n, 800)
                 global::Dsl.Layers.Dense.Backward<T>(A4, W5, dA5, dW5, dB5, dA4, count, 800, 500);
                 global::Dsl.Layers.Regularization.AddGradient<T>(W5, dW5, l1, l2);
-                // Layer 4: dA3 (n, 50×8×8) = dA4 routed to each window's winner M4, zero elsewhere
-                global::Dsl.Layers.MaxPool.Backward<T>(dA4, M4, dA3, count, Layer4Shape);
-                // Layer 3's Tanh: dA3 ⊙= f'(A3), giving dL/dz.
-                global::Dsl.Cpu.Activations.Backward<T>(global::Dsl.Activation.Tanh, new global::System.ReadOnlySpan<T>(A3, 0, count * 3200), new global::System.Span<T>(dA3, 0, count * 3200));
+                // Layer 4: dA3 (n, 50×8×8) = dA4 routed to each window's winner M4, zero elsewhere through Tanh'
+                global::Dsl.Layers.MaxPool.Backward<T>(dA4, M4, A3, dA3, count, Layer4Shape, global::Dsl.Activation.Tanh);
                 // Layer 3: dW3 = Σ dA3·im2col(A2)ᵀ, dB3 = Σ dA3, dA2 = col2im(W3ᵀ·dA3) (n, 20×12×12)
                 global::Dsl.Layers.Conv.Backward<T>(A2, W3, dA3, dW3, dB3, dA2, count, Layer3Shape, Layer3Workspace);
                 global::Dsl.Layers.Regularization.AddGradient<T>(W3, dW3, l1, l2);
-                // Layer 2: dA1 (n, 20×24×24) = dA2 routed to each window's winner M2, zero elsewhere
-                global::Dsl.Layers.MaxPool.Backward<T>(dA2, M2, dA1, count, Layer2Shape);
-                // Layer 1's Tanh: dA1 ⊙= f'(A1), giving dL/dz.
-                global::Dsl.Cpu.Activations.Backward<T>(global::Dsl.Activation.Tanh, new global::System.ReadOnlySpan<T>(A1, 0, count * 11520), new global::System.Span<T>(dA1, 0, count * 11520));
+                // Layer 2: dA1 (n, 20×24×24) = dA2 routed to each window's winner M2, zero elsewhere through Tanh'
+                global::Dsl.Layers.MaxPool.Backward<T>(dA2, M2, A1, dA1, count, Layer2Shape, global::Dsl.Activation.Tanh);
                 // Layer 1: dW1 = Σ dA1·im2col(images)ᵀ, dB1 = Σ dA1
                 global::Dsl.Layers.Conv.Backward<T>(images, W1, dA1, dW1, dB1, default, count, Layer1Shape, Layer1Workspace);
                 global::Dsl.Layers.Regularization.AddGradient<T>(W1, dW1, l1, l2);

@@ -51,7 +51,7 @@ namespace Dsl.Generator.Emit
             w.Line($"global::Dsl.Layers.Conv.Forward<T>({CpuInput(conv)}, W{n}, B{n}, A{n}, count, Layer{n}Shape, {ActivationName(conv.Activation)}, Layer{n}Workspace);");
         }
 
-        public override void CpuBackward(SourceWriter w, LayerModel layer)
+        public override void CpuBackward(SourceWriter w, LayerModel layer, LayerModel? previous)
         {
             var conv = (ConvLayer)layer;
             int n = conv.Number;

@@ -33,7 +33,7 @@ namespace Dsl.Generator.Emit
             w.Line($"global::Dsl.Layers.Dense.Forward<T>({CpuInput(dense)}, W{n}, B{n}, A{n}, count, {Sizes.Of(dense.Input.Size)}, {Sizes.Of(dense.Units)}, {ActivationName(dense.Activation)});");
         }
 
-        public override void CpuBackward(SourceWriter w, LayerModel layer)
+        public override void CpuBackward(SourceWriter w, LayerModel layer, LayerModel? previous)
         {
             var dense = (DenseLayer)layer;
             int n = dense.Number;

@@ -52,8 +52,15 @@ namespace Dsl.Generator.Emit
 
         public abstract void CpuForward(SourceWriter w, LayerModel layer);
 
-        /// <summary>Parameter gradients, and dA{n-1} = dL/dA{n-1} unless this is the first layer.</summary>
-        public abstract void CpuBackward(SourceWriter w, LayerModel layer);
+        /// <summary>
+        /// Parameter gradients, and dA{n-1} = dL/dA{n-1} unless this is the first layer; or, when
+        /// <see cref="FusesPreviousActivation"/>, dA{n-1} already through <paramref name="previous"/>'s activation.
+        /// </summary>
+        public abstract void CpuBackward(SourceWriter w, LayerModel layer, LayerModel? previous);
+
+        /// <summary>Whether <see cref="CpuBackward"/> applies the previous layer's activation derivative itself, so the
+        /// network must not apply it again.</summary>
+        public virtual bool FusesPreviousActivation => false;
 
         /// <summary>Delegate fields for the layer's kernels.</summary>
         public abstract void GpuKernelFields(SourceWriter w, LayerModel layer);

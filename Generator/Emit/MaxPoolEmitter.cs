@@ -39,16 +39,18 @@ namespace Dsl.Generator.Emit
             w.Line($"global::Dsl.Layers.MaxPool.Forward<T>({CpuInput(pool)}, A{n}, M{n}, count, Layer{n}Shape);");
         }
 
-        public override void CpuBackward(SourceWriter w, LayerModel layer)
+        public override bool FusesPreviousActivation => true;
+
+        public override void CpuBackward(SourceWriter w, LayerModel layer, LayerModel? previous)
         {
             int n = layer.Number;
-            if (n == 1)
+            if (previous is null)
             {
                 w.Line($"// Layer 1: {((MaxPoolLayer)layer).Declaration} has no parameters and nothing before it: no gradient to pass on.");
                 return;
             }
-            w.Line($"// Layer {n}: dA{n - 1} (n, {layer.Input}) = dA{n} routed to each window's winner M{n}, zero elsewhere");
-            w.Line($"global::Dsl.Layers.MaxPool.Backward<T>(dA{n}, M{n}, dA{n - 1}, count, Layer{n}Shape);");
+            w.Line($"// Layer {n}: dA{n - 1} (n, {layer.Input}) = dA{n} routed to each window's winner M{n}, zero elsewhere{Through(previous)}");
+            w.Line($"global::Dsl.Layers.MaxPool.Backward<T>(dA{n}, M{n}, A{n - 1}, dA{n - 1}, count, Layer{n}Shape, {ActivationName(previous.Activation)});");
         }
 
         public override void GpuKernelFields(SourceWriter w, LayerModel layer)

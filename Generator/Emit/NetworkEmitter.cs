@@ -148,12 +148,13 @@ namespace Dsl.Generator.Emit
             for (int i = network.Layers.Length - 1; i >= 0; i--)
             {
                 LayerModel layer = network.Layers[i];
-                if (layer != last && layer.Activation != ActivationKind.Identity)
+                bool fusedByNext = layer != last && LayerEmitter.For(network.Layers[i + 1]).FusesPreviousActivation;
+                if (layer != last && layer.Activation != ActivationKind.Identity && !fusedByNext)
                 {
                     w.Line($"// Layer {layer.Number}'s {layer.Activation}: dA{layer.Number} ⊙= f'(A{layer.Number}), giving dL/dz.");
                     w.Line($"global::Dsl.Cpu.Activations.Backward<T>({LayerEmitter.ActivationName(layer.Activation)}, new global::System.ReadOnlySpan<T>(A{layer.Number}, 0, count * {layer.Output.Size}), new global::System.Span<T>(dA{layer.Number}, 0, count * {layer.Output.Size}));");
                 }
-                LayerEmitter.For(layer).CpuBackward(w, layer);
+                LayerEmitter.For(layer).CpuBackward(w, layer, i > 0 ? network.Layers[i - 1] : null);
             }
             w.Close();
             w.Line();

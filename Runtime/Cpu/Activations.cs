@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Dsl.Cpu;
 
@@ -39,21 +40,34 @@ public static class Activations
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (outputs.Length != gradient.Length) throw new ArgumentException("Outputs and gradient differ in length.", nameof(gradient));
+        if (activation == Activation.Identity) return;
+        if (activation is not (Activation.Sigmoid or Activation.Tanh or Activation.Relu))
+            throw new ArgumentOutOfRangeException(nameof(activation), activation, "Softmax is differentiated together with its loss.");
+
+        // Vectors first (a memory-bound pass: one read of each operand, one write), then the scalar tail.
+        int vectorized = gradient.Length - gradient.Length % Vector<T>.Count;
+        ReadOnlySpan<Vector<T>> y = MemoryMarshal.Cast<T, Vector<T>>(outputs[..vectorized]);
+        Span<Vector<T>> g = MemoryMarshal.Cast<T, Vector<T>>(gradient[..vectorized]);
+        var one = Vector<T>.One;
         switch (activation)
         {
-            case Activation.Identity: break;
             case Activation.Sigmoid:
-                for (int i = 0; i < gradient.Length; i++) gradient[i] *= outputs[i] * (T.One - outputs[i]);
+                for (int i = 0; i < g.Length; i++) g[i] *= y[i] * (one - y[i]);
                 break;
             case Activation.Tanh:
-                for (int i = 0; i < gradient.Length; i++) gradient[i] *= T.One - outputs[i] * outputs[i];
+                for (int i = 0; i < g.Length; i++) g[i] *= one - y[i] * y[i];
                 break;
-            case Activation.Relu:
-                for (int i = 0; i < gradient.Length; i++) if (outputs[i] <= T.Zero) gradient[i] = T.Zero;
+            default: // Relu
+                for (int i = 0; i < g.Length; i++) g[i] = Vector.ConditionalSelect(Vector.GreaterThan(y[i], Vector<T>.Zero), g[i], Vector<T>.Zero);
                 break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(activation), activation, "Softmax is differentiated together with its loss.");
         }
+        for (int i = vectorized; i < gradient.Length; i++)
+            gradient[i] *= activation switch
+            {
+                Activation.Sigmoid => outputs[i] * (T.One - outputs[i]),
+                Activation.Tanh => T.One - outputs[i] * outputs[i],
+                _ => outputs[i] > T.Zero ? T.One : T.Zero,
+            };
     }
 
     /// <summary>Scalar f(z), for ILGPU kernels and references. Softmax is not element-wise and is rejected.</summary>
