@@ -24,7 +24,7 @@ public class ConvBenchmarks
     /// <param name="InputActivation">For a pool's backward pass: the previous layer's activation, whose derivative
     /// the pass fuses (Identity: the plain pass).</param>
     public sealed record Layer(string Name, ConvShape? Conv, PoolShape? Pool, bool Backward, bool InputGradient,
-        Activation InputActivation = Activation.Identity)
+        Activation InputActivation = Activation.Identity) : ICountsFlops
     {
         public double Flops => Conv is { } s
             ? 2.0 * Batch * s.Filters * s.OutputPixels * s.PatchSize * (Backward && InputGradient ? 2 : 1)
@@ -101,43 +101,5 @@ public class ConvBenchmarks
             else if (Case.Backward) MaxPool.Backward<float>(_dy, _argmax, _dx, Batch, pool);
             else MaxPool.Forward<float>(_x, _y, _argmax, Batch, pool);
         }
-    }
-
-    /// <summary>Adds the GFLOP/s column, and room for the cases' names.</summary>
-    private sealed class ThroughputConfig : ManualConfig
-    {
-        public ThroughputConfig()
-        {
-            AddColumn(new GigaflopsColumn());
-            SummaryStyle = SummaryStyle.Default.WithMaxParameterColumnWidth(32);
-        }
-    }
-
-    /// <summary>The case's <see cref="Layer.Flops"/> over its mean time (none for the pools).</summary>
-    private sealed class GigaflopsColumn : IColumn
-    {
-        public string Id => nameof(GigaflopsColumn);
-        public string ColumnName => "GFLOP/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "Convolution floating-point operations per second over the mean time, in billions";
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) =>
-            GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            double? meanNanoseconds = summary[benchmarkCase]?.ResultStatistics?.Mean;
-            return benchmarkCase.Parameters[nameof(Case)] is Layer { Flops: > 0 } layer && meanNanoseconds is > 0
-                ? (layer.Flops / meanNanoseconds.Value).ToString("F1")
-                : "-";
-        }
-
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-
-        public bool IsAvailable(Summary summary) => true;
     }
 }

@@ -16,7 +16,7 @@ namespace Dsl.Benchmarks;
 public class GemmBenchmarks
 {
     /// <summary>One product: C (m×n) = op(A)·op(B) with inner dimension k.</summary>
-    public sealed record Shape(string Name, bool TransposeA, bool TransposeB, int M, int N, int K)
+    public sealed record Shape(string Name, bool TransposeA, bool TransposeB, int M, int N, int K) : ICountsFlops
     {
         public double Flops => 2.0 * M * N * K;
 
@@ -54,42 +54,4 @@ public class GemmBenchmarks
     [Benchmark]
     public void Multiply() =>
         Gemm.Multiply<float>(Case.TransposeA, Case.TransposeB, Case.M, Case.N, Case.K, a, b, c, accumulate: false);
-
-    /// <summary>Adds the GFLOP/s column, and room for the cases' names.</summary>
-    private sealed class ThroughputConfig : ManualConfig
-    {
-        public ThroughputConfig()
-        {
-            AddColumn(new GigaflopsColumn());
-            SummaryStyle = SummaryStyle.Default.WithMaxParameterColumnWidth(32);
-        }
-    }
-
-    /// <summary>2·m·n·k of the case's <see cref="Shape"/> over its mean time.</summary>
-    private sealed class GigaflopsColumn : IColumn
-    {
-        public string Id => nameof(GigaflopsColumn);
-        public string ColumnName => "GFLOP/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "Floating-point operations (2·m·n·k) per second over the mean time, in billions";
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) =>
-            GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            double? meanNanoseconds = summary[benchmarkCase]?.ResultStatistics?.Mean;
-            return benchmarkCase.Parameters[nameof(Case)] is Shape shape && meanNanoseconds is > 0
-                ? (shape.Flops / meanNanoseconds.Value).ToString("F1")
-                : "-";
-        }
-
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-
-        public bool IsAvailable(Summary summary) => true;
-    }
 }

@@ -5,7 +5,7 @@ using Dsl.Examples;
 namespace Dsl.Benchmarks;
 
 /// <summary>
-/// One minibatch of the example networks on the CPU path at the tutorials' batch sizes (LR 600, MLP 20): the whole
+/// One minibatch of the example networks on the CPU path at the tutorials' batch sizes (LR 600, MLP 20, LeNet5 500): the whole
 /// SGD step and its parts (forward, backward, update), on fixed random images.
 /// </summary>
 [MemoryDiagnoser]
@@ -16,16 +16,21 @@ public class TrainingStepBenchmarks
     private int[] _labels = null!;
     private TrainingSettings _settings;
 
-    /// <summary>"lr" or "mlp".</summary>
-    [Params("lr", "mlp")]
+    /// <summary>"lr", "mlp" or "lenet5".</summary>
+    [Params("lr", "mlp", "lenet5")]
     public string Network { get; set; } = "mlp";
 
-    private int Batch => Network == "lr" ? 600 : 20;
+    private int Batch => Network switch { "lr" => 600, "lenet5" => 500, _ => 20 };
 
     [GlobalSetup]
     public void Setup()
     {
-        _network = Network == "lr" ? new LogisticRegression.Cpu<float>(Batch, seed: 1) : new Mlp.Cpu<float>(Batch, seed: 1);
+        _network = Network switch
+        {
+            "lr" => new LogisticRegression.Cpu<float>(Batch, seed: 1),
+            "lenet5" => new LeNet5.Cpu<float>(Batch, seed: 1),
+            _ => new Mlp.Cpu<float>(Batch, seed: 1),
+        };
         var random = new Random(2);
         _images = Enumerable.Range(0, Batch * _network.Info.InputSize).Select(_ => (float)random.NextDouble()).ToArray();
         _labels = Enumerable.Range(0, Batch).Select(_ => random.Next(10)).ToArray();
