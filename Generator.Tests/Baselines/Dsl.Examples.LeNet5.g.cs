@@ -324,19 +324,19 @@ namespace Dsl.Examples
                 _layer6WeightGradient(5000, A5.View, dA6.View, W6.View, dW6.View, count, l1, l2);
                 _layer6BiasGradient(10, dA6.View, dB6.View, count);
                 _layer6InputGradient(count * 500, dA6.View, W6.View, A5.View, dA5.View);
-                // Layer 5: dW5 (800 × 500 threads), dB5 (500), dA4 (n × 800)
+                // Layer 5: dW5 (800 × 500 threads), dB5 (500), dA4 (n × 50×4×4)
                 _layer5WeightGradient(400000, A4.View, dA5.View, W5.View, dW5.View, count, l1, l2);
                 _layer5BiasGradient(500, dA5.View, dB5.View, count);
                 _layer5InputGradient(count * 800, dA5.View, W5.View, A4.View, dA4.View);
                 // Layer 4: dA3 through Tanh', one thread per input (n × 50×8×8)
                 _layer4InputGradient(count * 3200, dA4.View, M4.View, A3.View, dA3.View);
-                // Layer 3: dW3 (25000 threads), dB3 (50), dA2 (n × 20×12×12)
+                // Layer 3: dW3 (50 × 20 × 5 × 5 threads), dB3 (50), dA2 (n × 20×12×12)
                 _layer3WeightGradient(25000, A2.View, dA3.View, W3.View, dW3.View, count, l1, l2);
                 _layer3BiasGradient(50, dA3.View, dB3.View, count);
                 _layer3InputGradient(count * 2880, dA3.View, W3.View, A2.View, dA2.View);
                 // Layer 2: dA1 through Tanh', one thread per input (n × 20×24×24)
                 _layer2InputGradient(count * 11520, dA2.View, M2.View, A1.View, dA1.View);
-                // Layer 1: dW1 (500 threads), dB1 (20)
+                // Layer 1: dW1 (20 × 1 × 5 × 5 threads), dB1 (20)
                 _layer1WeightGradient(500, Images.View, dA1.View, W1.View, dW1.View, count, l1, l2);
                 _layer1BiasGradient(20, dA1.View, dB1.View, count);
             }

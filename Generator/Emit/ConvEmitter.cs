@@ -62,27 +62,6 @@ namespace Dsl.Generator.Emit
             w.Line($"global::Dsl.Layers.Regularization.AddGradient<T>(W{n}, dW{n}, l1, l2);");
         }
 
-        public override void GpuForward(SourceWriter w, LayerModel layer)
-        {
-            var conv = (ConvLayer)layer;
-            int n = conv.Number;
-            w.Line($"// Layer {n}: {conv.Declaration}, one thread per output (n × {conv.Output})");
-            w.Line($"_layer{n}Forward(count * {Sizes.Of(conv.Output.Size)}, {GpuInput(conv)}, W{n}.View, B{n}.View, A{n}.View);");
-        }
-
-        public override void GpuBackward(SourceWriter w, LayerModel layer, LayerModel? previous)
-        {
-            var conv = (ConvLayer)layer;
-            int n = conv.Number;
-            long weights = conv.Filters * conv.PatchSize;
-            w.Line($"// Layer {n}: dW{n} ({weights} threads), dB{n} ({conv.Filters})"
-                   + (previous is null ? string.Empty : $", dA{n - 1}{Through(previous)} (n × {conv.Input})"));
-            w.Line($"_layer{n}WeightGradient({Sizes.Of(weights)}, {GpuInput(conv)}, dA{n}.View, W{n}.View, dW{n}.View, count, l1, l2);");
-            w.Line($"_layer{n}BiasGradient({Sizes.Of(conv.Filters)}, dA{n}.View, dB{n}.View, count);");
-            if (previous is not null)
-                w.Line($"_layer{n}InputGradient(count * {Sizes.Of(conv.Input.Size)}, dA{n}.View, W{n}.View, A{n - 1}.View, dA{n - 1}.View);");
-        }
-
         public override void GpuKernels(SourceWriter w, LayerModel layer, LayerModel? previous)
         {
             var conv = (ConvLayer)layer;

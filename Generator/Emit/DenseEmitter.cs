@@ -45,26 +45,6 @@ namespace Dsl.Generator.Emit
             w.Line($"global::Dsl.Layers.Regularization.AddGradient<T>(W{n}, dW{n}, l1, l2);");
         }
 
-        public override void GpuForward(SourceWriter w, LayerModel layer)
-        {
-            var dense = (DenseLayer)layer;
-            int n = dense.Number;
-            w.Line($"// Layer {n}: {dense.Declaration}, one thread per output (n × {dense.Units})");
-            w.Line($"_layer{n}Forward(count * {Sizes.Of(dense.Units)}, {GpuInput(dense)}, W{n}.View, B{n}.View, A{n}.View);");
-        }
-
-        public override void GpuBackward(SourceWriter w, LayerModel layer, LayerModel? previous)
-        {
-            var dense = (DenseLayer)layer;
-            int n = dense.Number;
-            w.Line($"// Layer {n}: dW{n} ({dense.Input.Size} × {dense.Units} threads), dB{n} ({dense.Units})"
-                   + (previous is null ? string.Empty : $", dA{n - 1}{Through(previous)} (n × {dense.Input.Size})"));
-            w.Line($"_layer{n}WeightGradient({Sizes.Of(dense.Input.Size * dense.Units)}, {GpuInput(dense)}, dA{n}.View, W{n}.View, dW{n}.View, count, l1, l2);");
-            w.Line($"_layer{n}BiasGradient({Sizes.Of(dense.Units)}, dA{n}.View, dB{n}.View, count);");
-            if (previous is not null)
-                w.Line($"_layer{n}InputGradient(count * {Sizes.Of(dense.Input.Size)}, dA{n}.View, W{n}.View, A{n - 1}.View, dA{n - 1}.View);");
-        }
-
         public override void GpuKernels(SourceWriter w, LayerModel layer, LayerModel? previous)
         {
             var dense = (DenseLayer)layer;
