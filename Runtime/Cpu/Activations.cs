@@ -18,6 +18,9 @@ public static class Activations
         switch (activation)
         {
             case Activation.Identity: break;
+            // float, the training precision, takes the fast vectorised versions; double (gradient checks) stays exact.
+            case Activation.Sigmoid when typeof(T) == typeof(float): FastMath.Sigmoid(MemoryMarshal.Cast<T, float>(values)); break;
+            case Activation.Tanh when typeof(T) == typeof(float): FastMath.Tanh(MemoryMarshal.Cast<T, float>(values)); break;
             case Activation.Sigmoid: TensorPrimitives.Sigmoid<T>(values, values); break;
             case Activation.Tanh: TensorPrimitives.Tanh<T>(values, values); break;
             case Activation.Relu: TensorPrimitives.Max(values, T.Zero, values); break;
