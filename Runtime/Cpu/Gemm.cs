@@ -16,10 +16,9 @@ namespace Dsl.Cpu;
 /// <para>Results are bit-for-bit reproducible for given inputs: every element of C is computed by one thread, always
 /// with the same summation order (an FMA chain over each block of 256 steps of k, the blocks added to C in order),
 /// however the work is scheduled, and the same on AVX2 and AVX-512 machines. The portable path sums differently.</para>
-/// <para>Small products run on the calling thread; larger ones use <see cref="Parallel.For(int, int, Action{int})"/>,
-/// which allocates about 2 KB per call, unless the caller passes <c>parallel: false</c> (as convolutions do inside
-/// their own parallel loop over images). Packing buffers are per thread and reused, so nothing else allocates once
-/// warm.</para>
+/// <para>Small products run on the calling thread; larger ones are split over the cores by the
+/// <see cref="WorkerPool"/>, unless the caller passes <c>parallel: false</c> (as convolutions do inside their own
+/// parallel loop over images). Packing buffers are per thread and reused, so nothing allocates once warm.</para>
 /// </remarks>
 public static partial class Gemm
 {

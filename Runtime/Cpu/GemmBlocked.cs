@@ -88,19 +88,24 @@ public static partial class Gemm
         }
     }
 
-    /// <summary>Computes C in <paramref name="stripes"/> stripes of whole tiles, one per Parallel.For iteration. A
-    /// method of its own so that the lambda's closure is allocated only on this path.</summary>
+    /// <summary>Computes C in <paramref name="stripes"/> stripes of whole tiles, one per worker item.</summary>
     private static void MultiplyStripes<T, TVector, TSet>(Operands<T> operands, int m, int n, bool splitRows, int tile,
         int tiles, int stripes)
+        where T : unmanaged, IFloatingPointIeee754<T> where TVector : unmanaged where TSet : IVectorSet<T, TVector> =>
+        WorkerPool.For(stripes, new Stripes<T, TVector, TSet>(operands, m, n, splitRows, tile, tiles, stripes));
+
+    /// <summary>Stripe i of C: tiles [tiles·i/stripes, tiles·(i + 1)/stripes) along the split side.</summary>
+    private readonly struct Stripes<T, TVector, TSet>(Operands<T> operands, int m, int n, bool splitRows, int tile,
+        int tiles, int stripes) : IParallelBody
         where T : unmanaged, IFloatingPointIeee754<T> where TVector : unmanaged where TSet : IVectorSet<T, TVector>
     {
-        Parallel.For(0, stripes, stripe =>
+        public void Run(int stripe)
         {
             int start = (int)((long)tiles * stripe / stripes) * tile;
             int end = (int)Math.Min((long)tiles * (stripe + 1) / stripes * tile, splitRows ? m : n);
             if (splitRows) MultiplyRegion<T, TVector, TSet>(operands, start, end, 0, n);
             else MultiplyRegion<T, TVector, TSet>(operands, 0, m, start, end);
-        });
+        }
     }
 
     /// <summary>Computes C's rows [rowStart, rowEnd) × columns [columnStart, columnEnd) on the calling thread.</summary>

@@ -7,24 +7,37 @@ namespace Dsl.Cpu;
 /// </summary>
 internal static class ParallelChunks
 {
+    /// <summary>An element-wise pass over [start, start + count).</summary>
+    public interface IRangeBody
+    {
+        /// <summary>Processes elements [start, start + count).</summary>
+        void Run(int start, int count);
+    }
+
     /// <summary>Below this many elements a pass runs on the calling thread: the fork would cost more than it saves.</summary>
     public const int MinimumParallelLength = 1 << 16;
 
-    /// <summary>Calls <paramref name="body"/>(start, count) over [0, <paramref name="length"/>) in per-core chunks.</summary>
-    public static void Run(int length, Action<int, int> body)
+    /// <summary>Calls <paramref name="body"/>.Run(start, count) over [0, <paramref name="length"/>) in per-core
+    /// chunks.</summary>
+    public static void Run<TBody>(int length, TBody body) where TBody : struct, IRangeBody
     {
-        int chunks = Math.Min(Environment.ProcessorCount, length / (MinimumParallelLength / 2));
+        int chunks = Math.Min(WorkerPool.Parallelism, length / (MinimumParallelLength / 2));
         if (chunks <= 1)
         {
-            body(0, length);
+            body.Run(0, length);
             return;
         }
         // Chunk borders on 64-element multiples keep every chunk's vectors aligned like the whole array's.
-        int chunkLength = (length / chunks + 63) & ~63;
-        Parallel.For(0, chunks, c =>
+        WorkerPool.For(chunks, new Chunks<TBody>(body, length, (length / chunks + 63) & ~63));
+    }
+
+    private readonly struct Chunks<TBody>(TBody body, int length, int chunkLength) : IParallelBody
+        where TBody : struct, IRangeBody
+    {
+        public void Run(int chunk)
         {
-            int start = c * chunkLength;
-            if (start < length) body(start, Math.Min(chunkLength, length - start));
-        });
+            int start = chunk * chunkLength;
+            if (start < length) body.Run(start, Math.Min(chunkLength, length - start));
+        }
     }
 }

@@ -89,8 +89,8 @@ public readonly struct ConvShape : IEquatable<ConvShape>
 
 /// <summary>
 /// The scratch memory of one convolution layer on the CPU, sized once for a shape and a largest batch so that
-/// <see cref="Conv.Forward{T}"/> and <see cref="Conv.Backward{T}"/> allocate nothing (beyond what
-/// <see cref="Parallel.For(int, int, Action{int})"/> itself allocates). One per layer; not for concurrent use.
+/// <see cref="Conv.Forward{T}"/> and <see cref="Conv.Backward{T}"/> allocate nothing. One per layer; not for
+/// concurrent use.
 /// </summary>
 /// <remarks>
 /// The batch is cut into a number of contiguous image chunks that depends only on the shape and the batch size (see
@@ -127,8 +127,6 @@ public sealed unsafe class ConvWorkspace<T> where T : unmanaged, IFloatingPointI
         _extendedWeights = AllocateAligned(PartialLength, out _extendedWeightsStart);
         for (int chunk = 0; chunk < ChunkCapacity; chunk++)
             new Span<T>(Columns(chunk) + shape.PatchSize * pixels, pixels).Fill(T.One);
-        ForwardChunk = chunk => Conv.ForwardChunk(this, chunk);
-        BackwardChunk = chunk => Conv.BackwardChunk(this, chunk);
     }
 
     /// <summary>The geometry this scratch is sized for; the layer's calls must pass the same.</summary>
@@ -174,9 +172,8 @@ public sealed unsafe class ConvWorkspace<T> where T : unmanaged, IFloatingPointI
         return array;
     }
 
-    // The current call's operands, for the chunk workers (cached delegates: no closure per call). Valid only while
-    // Forward or Backward runs, which keep the spans pinned.
-    internal readonly Action<int> ForwardChunk, BackwardChunk;
+    // The current call's operands, for the chunk workers. Valid only while Forward or Backward runs, which keep the
+    // spans pinned.
     internal T* X, Y, Weights, OutputGradient, InputGradient;
     internal int Count, Chunks;
     internal Activation Activation;
@@ -186,14 +183,24 @@ public sealed unsafe class ConvWorkspace<T> where T : unmanaged, IFloatingPointI
     /// must not change).</summary>
     internal bool Serial { get; set; }
 
-    /// <summary>Runs <paramref name="body"/> for every chunk: inline when there is one (letting the products use all
-    /// cores) or one core, else as a Parallel.For whose products each stay on their thread.</summary>
-    internal void RunChunks(Action<int> body)
+    /// <summary>Runs the forward or backward pass of every chunk: inline when there is one (letting the products use
+    /// all cores) or one core, else on the <see cref="WorkerPool"/>, each product staying on its thread.</summary>
+    internal void RunChunks(bool forward)
     {
         ParallelProducts = Chunks == 1;
+        var chunks = new ChunkPass(this, forward);
         if (Chunks == 1 || Serial || Environment.ProcessorCount == 1)
-            for (int chunk = 0; chunk < Chunks; chunk++) body(chunk);
-        else Parallel.For(0, Chunks, body);
+            for (int chunk = 0; chunk < Chunks; chunk++) chunks.Run(chunk);
+        else WorkerPool.For(Chunks, chunks);
+    }
+
+    private readonly struct ChunkPass(ConvWorkspace<T> workspace, bool forward) : IParallelBody
+    {
+        public void Run(int chunk)
+        {
+            if (forward) Conv.ForwardChunk(workspace, chunk);
+            else Conv.BackwardChunk(workspace, chunk);
+        }
     }
 
     /// <summary>Forgets the call's pointers.</summary>
@@ -297,7 +304,7 @@ public static class Conv
             workspace.Chunks = ChunkCount(shape, count);
             try
             {
-                workspace.RunChunks(workspace.ForwardChunk);
+                workspace.RunChunks(forward: true);
             }
             finally
             {
@@ -343,7 +350,7 @@ public static class Conv
             workspace.Chunks = chunks;
             try
             {
-                workspace.RunChunks(workspace.BackwardChunk);
+                workspace.RunChunks(forward: false);
             }
             finally
             {

@@ -182,28 +182,40 @@ public static class MaxPool
         return (int)Math.Clamp(pieces, 1, Math.Min(planes, 4L * Environment.ProcessorCount));
     }
 
-    // Separate methods so that the closures are allocated only on the parallel paths.
     private static unsafe void ForwardInParallel<T>(PoolShape shape, T* x, T* y, int* argmax, int planes, int pieces)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        nint xAddress = (nint)x, yAddress = (nint)y, argmaxAddress = (nint)argmax;
-        Parallel.For(0, pieces, piece =>
-        {
-            int start = (int)((long)planes * piece / pieces), end = (int)((long)planes * (piece + 1) / pieces);
-            ForwardPlanes(shape, (T*)xAddress, (T*)yAddress, (int*)argmaxAddress, start, end);
-        });
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        WorkerPool.For(pieces, new ForwardPieces<T>(shape, x, y, argmax, planes, pieces));
 
     private static unsafe bool BackwardInParallel<T>(BackwardPass<T> pass, int planes, int pieces)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int invalid = 0;
-        Parallel.For(0, pieces, piece =>
-        {
-            int start = (int)((long)planes * piece / pieces), end = (int)((long)planes * (piece + 1) / pieces);
-            if (!BackwardPlanes(pass, start, end)) Volatile.Write(ref invalid, 1);
-        });
+        int invalid = 0; // on this stack, which outlives the call
+        WorkerPool.For(pieces, new BackwardPieces<T>(pass, planes, pieces, &invalid));
         return invalid == 0;
+    }
+
+    /// <summary>Piece i of the planes: [planes·i/pieces, planes·(i + 1)/pieces).</summary>
+    private static (int Start, int End) Piece(int planes, int pieces, int piece) =>
+        ((int)((long)planes * piece / pieces), (int)((long)planes * (piece + 1) / pieces));
+
+    private readonly unsafe struct ForwardPieces<T>(PoolShape shape, T* x, T* y, int* argmax, int planes, int pieces)
+        : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int piece)
+        {
+            (int start, int end) = Piece(planes, pieces, piece);
+            ForwardPlanes(shape, x, y, argmax, start, end);
+        }
+    }
+
+    private readonly unsafe struct BackwardPieces<T>(BackwardPass<T> pass, int planes, int pieces, int* invalid)
+        : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int piece)
+        {
+            (int start, int end) = Piece(planes, pieces, piece);
+            if (!BackwardPlanes(pass, start, end)) Volatile.Write(ref *invalid, 1);
+        }
     }
 
     /// <summary>Pools planes [start, end) (a plane is one channel of one image).</summary>

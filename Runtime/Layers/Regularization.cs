@@ -22,8 +22,15 @@ public static class Regularization
     public static void AddGradient<T>(T[] weights, T[] gradient, T l1, T l2) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (l1 == T.Zero && l2 == T.Zero) return;
-        ParallelChunks.Run(weights.Length, (start, count) =>
-            AddGradient(new ReadOnlySpan<T>(weights, start, count), gradient.AsSpan(start, count), l1, l2));
+        if (gradient.Length != weights.Length) throw new ArgumentException("Weights and gradient differ in length.", nameof(gradient));
+        ParallelChunks.Run(weights.Length, new AddGradients<T>(weights, gradient, l1, l2));
+    }
+
+    private readonly struct AddGradients<T>(T[] weights, T[] gradient, T l1, T l2) : ParallelChunks.IRangeBody
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int start, int count) =>
+            AddGradient(new ReadOnlySpan<T>(weights, start, count), gradient.AsSpan(start, count), l1, l2);
     }
 
     /// <summary>gradient += l1·sign(w) + 2·l2·w, in one vectorised pass (sign(0) = 0).</summary>

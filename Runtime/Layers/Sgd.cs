@@ -10,9 +10,19 @@ public static class Sgd
 {
     /// <summary>The same step on whole parameter arrays, split over the cores when they are long.</summary>
     public static void Step<T>(T[] values, T[] gradient, T[] velocity, T learningRate, T momentum)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        ParallelChunks.Run(values.Length, (start, count) => Step(values.AsSpan(start, count), gradient.AsSpan(start, count),
-            velocity.AsSpan(start, count), learningRate, momentum));
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (gradient.Length != values.Length || velocity.Length != values.Length)
+            throw new ArgumentException("Values, gradient and velocity differ in length.");
+        ParallelChunks.Run(values.Length, new Steps<T>(values, gradient, velocity, learningRate, momentum));
+    }
+
+    private readonly struct Steps<T>(T[] values, T[] gradient, T[] velocity, T learningRate, T momentum)
+        : ParallelChunks.IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int start, int count) => Step(values.AsSpan(start, count), gradient.AsSpan(start, count),
+            velocity.AsSpan(start, count), learningRate, momentum);
+    }
 
     /// <summary>Updates <paramref name="values"/> from <paramref name="gradient"/>, keeping <paramref name="velocity"/>.</summary>
     /// <remarks>One vectorised pass: the step is memory-bound, so each array is read and written once.</remarks>
