@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -61,33 +62,53 @@ public sealed class DeterminismTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData(nameof(Sources.Mlp))]
+    [InlineData(nameof(Sources.LeNet5))]
     [InlineData(nameof(Mistakes))]
-    public void EveryPrefixAndEveryOneCharDeletion_NeverThrows(string name)
+    public void EveryPrefixAndEveryOneCharDeletion_NeverThrows_ReportsOnUserCode_AndGeneratesCodeThatCompiles(string name)
     {
         // Prefixes are what the generator sees while a declaration is typed (unclosed attributes, half-written
         // arguments, no class yet); deletions break one token anywhere. All runs derive from one base compilation,
-        // so the few hundred runs take well under a second.
-        string text = name == nameof(Mistakes) ? Mistakes : Sources.Mlp;
+        // so the generator runs take a second or two; generated files are compiled once per distinct text.
+        string text = name switch { nameof(Mistakes) => Mistakes, nameof(Sources.LeNet5) => Sources.LeNet5, _ => Sources.Mlp };
         var inputs = Enumerable.Range(0, text.Length + 1).Select(n => ("prefix", n, text[..n]))
             .Concat(Enumerable.Range(0, text.Length).Select(i => ("deletion", i, text.Remove(i, 1))))
             .ToList();
 
         var failures = new List<string>();
+        var compiledTexts = new HashSet<string>();
         int generated = 0, withDiagnostics = 0;
         foreach (var (kind, position, source) in inputs)
         {
-            GeneratorRunResult result = TestCompilation.Run(source);
+            string where = $"{kind} at {position} («{Around(text, position)}»)";
+            CSharpCompilation compilation = TestCompilation.Create(source);
+            GeneratorRunResult result = TestCompilation.CreateDriver().RunGenerators(compilation).GetRunResult().Results.Single();
             if (result.Exception is not null)
-                failures.Add($"{kind} at {position} («{Around(text, position)}»): {result.Exception}");
+                failures.Add($"{where}: {result.Exception}");
             if (result.GeneratedSources.Length > 0) generated++;
             if (result.Diagnostics.Length > 0) withDiagnostics++;
+
+            // Every diagnostic points into the user's file, at a real span of it.
+            SyntaxTree userTree = compilation.SyntaxTrees.Single();
+            foreach (Diagnostic d in result.Diagnostics)
+            {
+                FileLinePositionSpan span = d.Location.GetLineSpan();
+                if (span.Path != userTree.FilePath || d.Location.SourceSpan.IsEmpty || d.Location.SourceSpan.End > source.Length)
+                    failures.Add($"{where}: {d.Id} is not on the user's code: {d}");
+            }
+
+            // Generated code compiles next to whatever the user wrote: its errors are the user's, never the generator's.
+            foreach (GeneratedSourceResult file in result.GeneratedSources.Where(f => compiledTexts.Add(f.SourceText.ToString())))
+                failures.AddRange(compilation.AddSyntaxTrees(file.SyntaxTree).GetDiagnostics()
+                    .Where(d => d.Location.SourceTree == file.SyntaxTree && d.Severity == DiagnosticSeverity.Error)
+                    .Select(d => $"{where}: generated code does not compile: {d}"));
         }
 
         output.WriteLine($"{name}: {inputs.Count} cases ({text.Length + 1} prefixes, {text.Length} deletions): " +
-                         $"{generated} generated a network, {withDiagnostics} reported DSL diagnostics, {failures.Count} threw.");
+                         $"{generated} generated a network ({compiledTexts.Count} distinct files, all compiled), " +
+                         $"{withDiagnostics} reported DSL diagnostics, {failures.Count} failures.");
         Assert.Equal(2 * text.Length + 1, inputs.Count);
-        Assert.True(failures.Count == 0, $"{failures.Count} of {inputs.Count} cases threw:\n" + string.Join("\n", failures.Take(5)));
-        Assert.True(withDiagnostics + generated > 0, "no case reached the parser, so this test checked nothing");
+        Assert.True(failures.Count == 0, $"{failures.Count} failures in {inputs.Count} cases:\n" + string.Join("\n", failures.Take(5)));
+        Assert.True(withDiagnostics > 0 && generated > 0, "no case reached both the parser's errors and the emitter, so this test checked little");
     }
 
     /// <summary>

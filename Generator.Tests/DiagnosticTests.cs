@@ -356,6 +356,15 @@ public sealed class DiagnosticTests
         partial class Net { }
         """);
 
+    /// <summary>Half-typed: the class has no name yet. Found by the truncation sweep, which got a network named ""
+    /// (code that did not compile) and DSL0001 on an empty span.</summary>
+    [Fact]
+    public Task ClassWithoutAName_OnlyTheCompilersError() => VerifyAsync("""
+        [Input(784)]
+        [Dense(10, Softmax)]
+        partial class { }
+        """, DiagnosticResult.CompilerError("CS1001").WithSpan(6, 15, 6, 16));
+
     [Fact]
     public Task MissingInputArgument_OnlyTheCompilersError() => VerifyAsync("""
         [{|CS1729:Input|}]

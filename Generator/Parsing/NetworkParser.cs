@@ -38,6 +38,10 @@ namespace Dsl.Generator.Parsing
             var symbol = (INamedTypeSymbol)context.TargetSymbol;
             var syntax = (TypeDeclarationSyntax)context.TargetNode;
             var diagnostics = new List<DiagnosticInfo>();
+            // While a declaration is typed ("partial class " and no name yet) the compiler reports the missing name;
+            // a network of that class would be named "" (uncompilable code), and a diagnostic on the name has no span.
+            if (syntax.Identifier.IsMissing || symbol.Name.Length == 0)
+                return Result(null, diagnostics);
             LocationInfo? nameLocation = LocationInfo.From(syntax.Identifier.GetLocation());
             CheckClass(symbol, nameLocation, diagnostics, cancellationToken);
 

@@ -55,6 +55,29 @@ public sealed class IdxReaderTests : IDisposable
         Assert.Equal(pixels.Select(p => p / 255f).ToArray(), images.Pixels);
     }
 
+    /// <summary>Concatenated gzip members are one valid gzip file (what <c>cat a.gz b.gz</c> makes): the end check
+    /// that catches a cut-off trailer must accept them, through the last member's own length and CRC.</summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void ReadsGzipOfSeveralMembers(int members)
+    {
+        byte[] pixels = Pixels(40 * 5 * 5);
+        byte[] file = Images(40, 5, 5, pixels);
+        int part = file.Length / members;
+        byte[] compressed = Enumerable.Range(0, members)
+            .SelectMany(m => Gzip(file[(m * part)..(m == members - 1 ? file.Length : (m + 1) * part)])).ToArray();
+        string path = temp.File("members-idx3-ubyte.gz");
+        File.WriteAllBytes(path, compressed);
+
+        IdxImages images = IdxReader.ReadImages(path);
+
+        Assert.Equal(pixels.Select(p => p / 255f).ToArray(), images.Pixels);
+        File.WriteAllBytes(path, compressed[..^1]); // and the same file cut short is still caught
+        var error = Assert.Throws<DataFormatException>(() => IdxReader.ReadImages(path));
+        Assert.Contains("the gzip data does not end with its trailer", error.Message);
+    }
+
     private static readonly byte[] ValidImages = Images(3, 2, 2, Pixels(12));
 
     private static byte[] WithByte(byte[] bytes, int index, byte value)

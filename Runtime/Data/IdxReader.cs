@@ -21,8 +21,10 @@ public sealed record IdxImages(float[] Pixels, int Count, int Rows, int Columns)
 /// <remarks>
 /// Every problem with the contents is a <see cref="DataFormatException"/> naming the file and the problem; the header
 /// is checked against the bytes actually present before anything is allocated from its sizes, so a hostile header
-/// cannot cause an out-of-memory or out-of-range error. A missing or unreadable file raises the usual
-/// <see cref="IOException"/> from opening it.
+/// cannot cause an out-of-memory or out-of-range error. A gzip file must end with the trailer of its last member
+/// (which holds the length and CRC-32 the decompressor checks): one cut short or followed by other bytes is refused
+/// too. A missing or unreadable file raises the usual <see cref="IOException"/> from opening it
+/// (<see cref="FileNotFoundException"/> for a folder of that name).
 /// </remarks>
 public static class IdxReader
 {
@@ -68,8 +70,12 @@ public static class IdxReader
         int headerLength = 4 + 4 * rank;
         Span<byte> header = stackalloc byte[headerLength];
         int read = source.ReadAtMost(header);
+        if (read < headerLength)
+            source.CheckEnd(); // a gzip file cut short says so, rather than that its contents are short
         if (read == 0)
-            throw source.Error("the file is empty; expected an IDX header");
+            throw source.Error(source.IsCompressed
+                ? "the gzip data decompresses to nothing; expected an IDX header"
+                : "the file is empty; expected an IDX header");
         if (read < 4)
             throw source.Error($"truncated header: only {read} of the {headerLength} header bytes are present");
 
@@ -116,12 +122,16 @@ public static class IdxReader
             Array.Resize(ref body, (int)Math.Min(2L * body.Length, length));
         }
         if (filled < length)
+        {
+            source.CheckEnd();
             throw source.Error($"header says {description} ({expected} bytes) but only {filled} bytes follow");
+        }
 
         long trailing = source.CountRemaining();
         if (trailing > 0)
             throw source.Error($"{trailing} trailing bytes follow the {expected} bytes the header describes " +
                                $"({description})");
+        source.CheckEnd();
         return body;
     }
 
@@ -138,15 +148,21 @@ public static class IdxReader
     /// <summary>An open IDX file, raw or decompressing, that turns gzip corruption into named errors.</summary>
     private sealed class IdxSource : IDisposable
     {
-        private readonly string path;
-        private readonly Stream stream;
-        private readonly FileStream? rawFile; // null when decompressing: then the remaining length is unknown
+        private const int GzipHeaderAndTrailer = 18; // 10 header bytes, 8 trailer bytes: the least a gzip file has
 
-        private IdxSource(string path, Stream stream, FileStream? rawFile) =>
-            (this.path, this.stream, this.rawFile) = (path, stream, rawFile);
+        private readonly string path;
+        private readonly FileStream file;
+        private readonly Stream stream; // the file itself, or a GZipStream reading it
+        private long decompressed; // bytes the GZipStream has produced
+
+        private IdxSource(string path, FileStream file, Stream stream) =>
+            (this.path, this.file, this.stream) = (path, file, stream);
 
         public static IdxSource Open(string path)
         {
+            // Opening a folder fails with "access denied", which is neither true nor an IOException.
+            if (Directory.Exists(path))
+                throw new FileNotFoundException($"{path} is a folder, not a file", path);
             var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
             try
             {
@@ -154,9 +170,7 @@ public static class IdxReader
                 bool gzip = file.ReadAtLeast(magic, 2, throwOnEndOfStream: false) == 2 &&
                             magic[0] == 0x1f && magic[1] == 0x8b;
                 file.Position = 0;
-                return gzip
-                    ? new IdxSource(path, new GZipStream(file, CompressionMode.Decompress), rawFile: null)
-                    : new IdxSource(path, file, file);
+                return new IdxSource(path, file, gzip ? new GZipStream(file, CompressionMode.Decompress) : file);
             }
             catch
             {
@@ -165,15 +179,20 @@ public static class IdxReader
             }
         }
 
+        /// <summary>Whether the file is gzip-compressed.</summary>
+        public bool IsCompressed => stream != file;
+
         /// <summary>Bytes left in a raw file; null for gzip, whose size is only known once decompressed.</summary>
-        public long? RemainingBytes => rawFile is null ? null : rawFile.Length - rawFile.Position;
+        public long? RemainingBytes => IsCompressed ? null : file.Length - file.Position;
 
         /// <summary>Fills <paramref name="buffer"/> unless the data ends first; returns the bytes read.</summary>
         public int ReadAtMost(Span<byte> buffer)
         {
             try
             {
-                return stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+                int read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+                decompressed += read;
+                return read;
             }
             catch (InvalidDataException e)
             {
@@ -191,6 +210,57 @@ public static class IdxReader
             for (int read; (read = ReadAtMost(discard)) > 0;)
                 total += read;
             return total;
+        }
+
+        /// <summary>
+        /// Once the decompressed data has ended, checks that the gzip file really ended there: GZipStream stops
+        /// without complaint when the file is cut short anywhere after the last byte it needed, or when other bytes
+        /// follow the compressed data, and then the CRC that would have caught damage was never checked. The file
+        /// must end with a trailer whose length matches what was decompressed (for a file of several gzip members,
+        /// the last member's length and CRC-32). Does nothing for a raw file.
+        /// </summary>
+        public void CheckEnd()
+        {
+            if (!IsCompressed)
+                return;
+            long length = file.Length;
+            if (length < GzipHeaderAndTrailer)
+                throw Error($"the gzip data is cut short: {length} bytes cannot hold a gzip header and trailer");
+
+            Span<byte> trailer = stackalloc byte[8];
+            RandomAccess.Read(file.SafeFileHandle, trailer, length - 8);
+            uint crc = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+            uint size = BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
+            // Single-member files (nearly all) pass on the length alone; the CRC is read only for the rest. An empty
+            // last member cannot be told from zero padding, so it is refused with it.
+            if (size == (uint)decompressed || (size > 0 && size < decompressed && Crc32OfLast(size) == crc))
+                return;
+            throw Error($"the gzip data does not end with its trailer after {decompressed} decompressed bytes: the " +
+                        "file is cut short, or other bytes follow the compressed data");
+        }
+
+        /// <summary>The CRC-32 of the last <paramref name="count"/> decompressed bytes, read again from the
+        /// start.</summary>
+        private uint Crc32OfLast(uint count)
+        {
+            using var again = new GZipStream(
+                new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16),
+                CompressionMode.Decompress);
+            var buffer = new byte[1 << 16];
+            long skip = decompressed - count;
+            uint crc = 0xFFFFFFFF;
+            for (int read; (read = again.Read(buffer)) > 0;)
+            {
+                int start = (int)Math.Min(skip, read);
+                skip -= start;
+                foreach (byte b in buffer.AsSpan(start, read - start))
+                {
+                    crc ^= b;
+                    for (int bit = 0; bit < 8; bit++)
+                        crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1)));
+                }
+            }
+            return ~crc;
         }
 
         public DataFormatException Error(string problem, Exception? cause = null) => new($"{path}: {problem}", cause);

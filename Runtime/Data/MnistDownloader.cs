@@ -156,8 +156,10 @@ public sealed class MnistDownloader
                     output.Flush(flushToDisk: true);
                 }
             }
-            catch (InvalidDataException e)
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
             {
+                // Corrupt gzip is InvalidDataException; a tar archive cut short is EndOfStreamException; a damaged
+                // tar header can be either, or FormatException.
                 throw new DataDownloadException(
                     $"{Path.GetFileName(tarball)} is not a valid gzip-compressed tar archive ({e.Message})", e);
             }

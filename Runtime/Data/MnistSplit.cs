@@ -99,11 +99,17 @@ public sealed class MnistSplit
         string?[] paths = Locate(folder);
         string[] missing = FileNames.Where((_, i) => paths[i] is null).ToArray();
         if (missing.Length > 0)
+        {
+            // A folder under a file's name (an archive unpacked into a folder of its name, say) is worth saying.
+            string[] folders = missing.SelectMany(AcceptedNames).Select(name => Path.Combine(folder, name))
+                .Where(Directory.Exists).ToArray();
             throw new FileNotFoundException(
                 $"{folder}: missing {string.Join(", ", missing)}. The folder must hold all of " +
                 $"{string.Join(", ", FileNames)} (each may end in .gz, and train-images.idx3-ubyte style dotted " +
-                "names work too)" + (Directory.Exists(folder) ? "" : "; the folder does not exist"),
+                "names work too)" + (Directory.Exists(folder) ? "" : "; the folder does not exist") +
+                string.Concat(folders.Select(path => $"; {path} is a folder, not a file")),
                 Path.Combine(folder, missing[0]));
+        }
         return Array.ConvertAll(paths, path => path!);
     }
 }
