@@ -89,6 +89,21 @@ public sealed class ResumeTests : IDisposable
     }
 
     [Fact]
+    public void A_resumed_run_can_write_to_another_file_and_leave_the_original()
+    {
+        string original = _folder.File("original.ckpt"), continued = _folder.File("continued.ckpt");
+        using (var first = new TinyImageNet.Cpu<float>(10, seed: 4))
+            Train(first, Options with { Epochs = 1 }, original);
+        byte[] before = File.ReadAllBytes(original);
+
+        using var resumed = new TinyImageNet.Cpu<float>(10);
+        Trainer.Resume(resumed, _data.Train, _data.Validation, _data.Test, original, epochs: 2, savePath: continued);
+
+        Assert.Equal(before, File.ReadAllBytes(original));
+        Assert.Equal(2, Checkpoint.ReadInfo(continued).Training!.Epoch);
+    }
+
+    [Fact]
     public void The_checkpoint_holds_the_best_validation_model()
     {
         string path = _folder.File("run.ckpt");

@@ -139,11 +139,13 @@ public static class Trainer
                 $"was trained on {state.TrainingCount:N0} images with other labels than this training set of {train.Count:N0}; " +
                 "resuming needs the same data (and --data folder).");
         TrainerOptions options = epochs is { } bound ? state.Options with { Epochs = bound } : state.Options;
-        return Run(network, train, validation, test, options, progress, savePath ?? full, new Start(state, best));
+        string target = Path.GetFullPath(savePath ?? full);
+        return Run(network, train, validation, test, options, progress, target, new Start(state, best, WritesToResumedFile: target == full));
     }
 
-    /// <summary>A resumed run's starting point: its state and the best model's parameters.</summary>
-    private sealed record Start(TrainingState State, float[][] Best);
+    /// <summary>A resumed run's starting point: its state, the best model's parameters, and whether the run goes on
+    /// writing to the checkpoint it was resumed from (which is then its last good one).</summary>
+    private sealed record Start(TrainingState State, float[][] Best, bool WritesToResumedFile);
 
     private static TrainingResult Run(INetwork network, Dataset train, Dataset validation, Dataset test, TrainerOptions options,
         Action<ProgressReport>? progress, string? checkpointPath, Start? start)
@@ -168,7 +170,7 @@ public static class Trainer
         float learningRate = options.LearningRate;
         ulong labelsHash = checkpointPath is null ? 0 : HashLabels(train);
         float[][]? best = checkpointPath is null ? null : start?.Best ?? access!.Shapes.Select(s => new float[s.Length]).ToArray();
-        float[] scratch = access is null ? [] : new float[access.Shapes.Max(s => s.Length)];
+        float[] scratch = access is null ? [] : new float[access.Shapes.Select(s => s.Length).DefaultIfEmpty().Max()];
 
         long patience = options.Patience, minibatch = 0;
         double bestValidation = double.PositiveInfinity, bestTest = double.NaN, lossSum = 0;
@@ -182,7 +184,7 @@ public static class Trainer
             (bestValidation, bestEpoch, bestTest) = (state.BestValidationErrorPercent, state.BestEpoch, state.BestTestErrorPercent);
             // Each epoch's order is the running order shuffled once more by the seeded generator: replay them.
             if (options.Shuffle) for (int e = 0; e < epoch; e++) random.Shuffle(order);
-            lastCheckpoint = $"epoch {epoch}, minibatch {minibatch}";
+            if (start.WritesToResumedFile) lastCheckpoint = $"epoch {epoch}, minibatch {minibatch}";
             inEpoch = true;
             stop = patience <= minibatch;
         }
