@@ -8,7 +8,9 @@ namespace Dsl.Examples;
 /// <param name="Info">The generated network's declaration.</param>
 /// <param name="Create">The generated factory: device, batch capacity, seed.</param>
 /// <param name="Defaults">The tutorial's training settings.</param>
-internal sealed record Example(string Name, string Origin, NetworkInfo Info, Func<ComputeDevice, int, int, INetwork> Create, TrainerOptions Defaults);
+/// <param name="PretrainOnly">Whether the example ends after pre-training its RBMs unless --epochs asks for more.</param>
+internal sealed record Example(string Name, string Origin, NetworkInfo Info, Func<ComputeDevice, int, int, INetwork> Create, TrainerOptions Defaults,
+    bool PretrainOnly = false);
 
 internal static class ExampleCatalog
 {
@@ -20,6 +22,10 @@ internal static class ExampleCatalog
             new TrainerOptions { BatchSize = 20, LearningRate = 0.01f, L2 = 0.0001f, Epochs = 1000, Patience = 10_000, Seed = 1234 }),
         new("lenet5", "convolutional network, Theano tutorial convolutional_mlp.py", LeNet5.Info, LeNet5.Create,
             new TrainerOptions { BatchSize = 500, LearningRate = 0.1f, Epochs = 200, Patience = 10_000, Seed = 23455 }),
+        new("dbn", "deep belief network, Theano tutorial DBN.py", Dbn.Info, Dbn.Create,
+            new TrainerOptions { BatchSize = 10, LearningRate = 0.1f, Epochs = 1000, Patience = 20_000, Seed = 123 }),
+        new("rbm", "restricted Boltzmann machine, Theano tutorial rbm.py", RbmMnist.Info, RbmMnist.Create,
+            new TrainerOptions { BatchSize = 20, LearningRate = 0.1f, Epochs = 0, Patience = 10_000, Seed = 123 }, PretrainOnly: true),
     ];
 
     public static Example? Find(string name) => All.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase));

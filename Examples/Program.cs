@@ -5,6 +5,7 @@ using Dsl.Checkpoints;
 using Dsl.Data;
 using Dsl.Examples;
 using Dsl.Training;
+using Dsl.Visualization;
 
 // Trains one of the example networks on MNIST and reports its test error. See --help.
 try
@@ -24,7 +25,15 @@ internal sealed class CliException(string message) : Exception(message);
 /// <param name="Options">Training options: the example's defaults overridden by the options given.</param>
 /// <param name="Given">The options written on the command line (e.g. "--lr").</param>
 internal sealed record CliArguments(TrainerOptions Options, IReadOnlySet<string> Given, string? Data, DeviceKind Device, string? Metrics,
-    string? Save, string? Load, string? Resume);
+    string? Save, string? Load, string? Resume, PretrainArguments Pretrain);
+
+/// <summary>The pre-training options: each overrides what the [Rbm] attributes declare, for every RBM.</summary>
+internal sealed record PretrainArguments(int? Epochs, float? LearningRate, int? GibbsSteps, bool? Persistent, int? BatchSize,
+    string? Filters, string? Samples)
+{
+    public RbmSettings Apply(RbmSettings declared) => new(LearningRate ?? declared.LearningRate, GibbsSteps ?? declared.GibbsSteps,
+        Persistent ?? declared.Persistent, Epochs ?? declared.Epochs);
+}
 
 internal static class Cli
 {
@@ -74,6 +83,18 @@ internal static class Cli
             output.WriteLine($"  loaded {loaded.Path}{origin}");
         }
 
+        if (network is IPretrainable && cli.Load is null && resumeState is null)
+        {
+            Pretrain(network, data, options, cli.Pretrain, output);
+            if (example.PretrainOnly && !cli.Given.Contains("--epochs"))
+            {
+                output.WriteLine($"{example.Name} ends after pre-training; add --epochs N to fine-tune it as a classifier");
+                return 0;
+            }
+        }
+        else if (network.Info.Layers.Any(layer => layer.Description.StartsWith("Rbm(", StringComparison.Ordinal)) && cli.Load is null && resumeState is null)
+            throw new CliException($"{network.Info.Name} has [Rbm] layers, which pre-train on the CPU path only; run it with --device cpu.");
+
         if (options.Epochs == 0 && resumeState is null)
         {
             // Evaluation only: the loaded (or freshly initialised) model on the validation and test sets.
@@ -117,6 +138,55 @@ internal static class Cli
         return 0;
     }
 
+    /// <summary>Pre-trains the network's RBMs, then writes the pictures asked for: the first RBM's filters, and samples
+    /// from it after Gibbs steps from test images (as the tutorial's rbm.py draws them).</summary>
+    private static void Pretrain(INetwork network, MnistSplit data, TrainerOptions options, PretrainArguments arguments, TextWriter output)
+    {
+        var pretrainable = (IPretrainable)network;
+        var pretrainOptions = new PretrainOptions { BatchSize = arguments.BatchSize ?? options.BatchSize, Settings = rbm => arguments.Apply(rbm.Settings) };
+        foreach (RbmLayerInfo rbm in pretrainable.RbmLayers)
+        {
+            RbmSettings settings = pretrainOptions.Settings(rbm);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  pre-training layer {rbm.Layer}, {rbm.Declaration}: {(settings.Persistent ? "PCD" : "CD")}-{settings.GibbsSteps}, " +
+                $"lr {settings.LearningRate}, {settings.Epochs} epochs, batch {pretrainOptions.BatchSize}"));
+        }
+        double seconds = Pretrainer.Pretrain(network, data.Train, pretrainOptions, report => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"pre-train layer {report.Layer} epoch {report.Epoch,3}/{report.Epochs}  {report.CostName} {report.Cost,9:F4}" +
+            $"  {report.ImagesPerSecond,9:N0} img/s  {report.Elapsed.TotalSeconds,7:F1} s")));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"pre-training done in {seconds:F1} s"));
+        if (pretrainable.RbmLayers.Count == 0) return;
+
+        RbmLayerInfo first = pretrainable.RbmLayers[0];
+        int height = data.Train.Height, width = data.Train.Width;
+        bool images = first.Visible == height * width;
+        if (arguments.Filters is { } filtersPath)
+        {
+            if (!images) throw new CliException($"--filters needs an RBM over the {height}×{width} images; {first.Declaration} sees {first.Visible} values.");
+            float[] weights = new float[first.Visible * first.Hidden];
+            pretrainable.CopyRbmWeights(0, weights);
+            int filters = Math.Min(100, first.Hidden);
+            ImageTiles.SaveWeightsAsFilters(filtersPath, weights, first.Visible, first.Hidden, height, width, filters, columns: 10);
+            output.WriteLine($"filters of layer {first.Layer} written to {Path.GetFullPath(filtersPath)}");
+        }
+        if (arguments.Samples is { } samplesPath)
+        {
+            if (!images) throw new CliException($"--samples needs an RBM over the {height}×{width} images; {first.Declaration} sees {first.Visible} values.");
+            // As rbm.py: 20 chains started from test images, a row of visible means every 1000 Gibbs steps, 10 rows.
+            const int chains = 20, rows = 10, stepsPerRow = 1000;
+            int count = Math.Min(chains, network.BatchCapacity);
+            float[] state = data.Test.Images.AsSpan(0, count * first.Visible).ToArray(), means = new float[count * first.Visible];
+            float[] picture = new float[rows * count * first.Visible];
+            for (int row = 0; row < rows; row++)
+            {
+                pretrainable.Gibbs(0, state, means, count, stepsPerRow, (uint)row);
+                means.CopyTo(picture, row * count * first.Visible);
+            }
+            ImageTiles.SavePng(samplesPath, picture, rows * count, height, width, columns: count, scaleEachToUnitInterval: false);
+            output.WriteLine($"samples ({rows} rows of {count} chains, {stepsPerRow} Gibbs steps apart) written to {Path.GetFullPath(samplesPath)}");
+        }
+    }
+
     /// <summary>Whether the command line's value of hyper-parameter <paramref name="name"/> differs from the stored run's.</summary>
     private static bool Differs(string name, TrainerOptions given, TrainerOptions stored) => name switch
     {
@@ -138,7 +208,10 @@ internal static class Cli
 
     private static CliArguments ParseOptions(TrainerOptions options, ReadOnlySpan<string> args)
     {
-        string? data = null, metrics = null, save = null, load = null, resume = null;
+        string? data = null, metrics = null, save = null, load = null, resume = null, filters = null, samples = null;
+        int? pretrainEpochs = null, gibbsSteps = null, pretrainBatch = null;
+        float? pretrainRate = null;
+        bool? persistent = null;
         var given = new HashSet<string>();
         DeviceKind device = DeviceKind.Auto;
         for (int i = 0; i < args.Length; i++)
@@ -146,6 +219,7 @@ internal static class Cli
             string name = args[i];
             given.Add(name);
             if (name == "--no-shuffle") { options = options with { Shuffle = false }; continue; }
+            if (name == "--persistent") { persistent = true; continue; }
             if (i + 1 >= args.Length) throw new CliException($"{name} needs a value. See --help.");
             string value = args[++i];
             options = name switch
@@ -160,6 +234,7 @@ internal static class Cli
                 "--patience" => options with { Patience = Int(name, value, min: 1) },
                 "--seed" => options with { Seed = Int(name, value, min: int.MinValue) },
                 "--data" or "--device" or "--metrics-json" or "--save" or "--load" or "--resume" => options,
+                "--pretrain-epochs" or "--pretrain-lr" or "--gibbs-steps" or "--pretrain-batch" or "--filters" or "--samples" => options,
                 _ => throw new CliException($"Unknown option '{name}'. See --help."),
             };
             switch (name)
@@ -169,13 +244,20 @@ internal static class Cli
                 case "--save": save = value; break;
                 case "--load": load = value; break;
                 case "--resume": resume = value; break;
+                case "--pretrain-epochs": pretrainEpochs = Int(name, value, min: 0); break;
+                case "--pretrain-lr": pretrainRate = Float(name, value); break;
+                case "--gibbs-steps": gibbsSteps = Int(name, value, min: 1); break;
+                case "--pretrain-batch": pretrainBatch = Int(name, value, min: 1); break;
+                case "--filters": filters = value; break;
+                case "--samples": samples = value; break;
                 case "--device":
                     try { device = ComputeDevice.ParseKind(value); }
                     catch (ArgumentException e) { throw new CliException(e.Message); }
                     break;
             }
         }
-        return new CliArguments(options, given, data, device, metrics, save, load, resume);
+        return new CliArguments(options, given, data, device, metrics, save, load, resume,
+            new PretrainArguments(pretrainEpochs, pretrainRate, gibbsSteps, persistent, pretrainBatch, filters, samples));
     }
 
     private static int Int(string name, string value, int min) =>
@@ -246,6 +328,15 @@ internal static class Cli
           --resume FILE       continue the run checkpointed in FILE exactly where it was (same options, data and
                               shuffling; on the CPU the same final weights as without the interruption), writing
                               on to FILE, or to --save's file if given; --epochs may raise the epoch bound
+        pre-training (networks with [Rbm] layers: each option overrides what the attributes declare, for every RBM):
+          --pretrain-epochs N epochs per RBM (0: no pre-training)
+          --pretrain-lr X     pre-training learning rate
+          --gibbs-steps K     k of CD-k / PCD-k
+          --persistent        persistent contrastive divergence (PCD)
+          --pretrain-batch N  pre-training minibatch size (default: --batch)
+          --filters FILE      write the first RBM's filters (its first 100 hidden units' weights) as a PNG
+          --samples FILE      write samples of the first RBM as a PNG: 20 chains from test images, 10 rows 1000
+                              Gibbs steps apart
           --help              this text
         """;
 }

@@ -26,12 +26,15 @@ public sealed class BaselineTests
     public Task LeNet5_MatchesBaseline() => VerifyBaselineAsync(Sources.LeNet5, Sources.LeNet5HintName);
 
     [Fact]
+    public Task Dbn_MatchesBaseline() => VerifyBaselineAsync(Sources.Dbn, Sources.DbnHintName);
+
+    [Fact]
     public void EveryBaseline_BelongsToATest()
     {
         // A renamed or removed network must not leave a stale baseline behind.
         if (Baselines.Updating) return; // the output copies are refreshed by the next build
         string[] files = Directory.GetFiles(Baselines.OutputDirectory, "*.g.cs").Select(Path.GetFileName).ToArray()!;
-        Assert.Equal(new[] { Sources.LogisticRegressionHintName, Sources.MlpHintName, Sources.LeNet5HintName }.Order(), files.Order());
+        Assert.Equal(new[] { Sources.LogisticRegressionHintName, Sources.MlpHintName, Sources.LeNet5HintName, Sources.DbnHintName }.Order(), files.Order());
     }
 
     private static async Task VerifyBaselineAsync(string source, string hintName)

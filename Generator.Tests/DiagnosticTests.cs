@@ -15,8 +15,8 @@ public sealed class DiagnosticTests
     [Fact]
     public void EveryDescriptor_HasATest()
     {
-        // A new descriptor needs a test here; the ids are DSL0001..DSL0021 with no gaps.
-        var expected = Enumerable.Range(1, 21).Select(i => $"DSL{i:0000}");
+        // A new descriptor needs a test here; the ids are DSL0001..DSL0023 with no gaps.
+        var expected = Enumerable.Range(1, 23).Select(i => $"DSL{i:0000}");
         Assert.Equal(expected, TestCompilation.DescriptorIds.Order());
         Assert.All(expected, id => Assert.Equal(DiagnosticSeverity.Error, TestCompilation.Descriptor(id).DefaultSeverity));
     }
@@ -271,6 +271,48 @@ public sealed class DiagnosticTests
         """,
         GeneratorTest.Dsl("DSL0021").WithLocation(0).WithArguments("Conv(5, 5, 20, Tanh)", "Dense(500, Tanh)", "500"),
         GeneratorTest.Dsl("DSL0021").WithLocation(1).WithArguments("MaxPool(2)", "Input(784)", "784"));
+
+    [Fact]
+    public Task DSL0022_RbmAfterADenseOrAConv() => VerifyAsync("""
+        [Input(784)]
+        [Dense(500, Sigmoid)]
+        [{|#0:Rbm(200)|}]
+        [Dense(10, Softmax)]
+        partial class A { }
+
+        [Input(1, 28, 28)]
+        [Conv(5, 5, 20, Tanh)]
+        [{|#1:Rbm(500)|}]
+        [Dense(10, Softmax)]
+        partial class B { }
+        """,
+        GeneratorTest.Dsl("DSL0022").WithLocation(0).WithArguments("Rbm(200)", "Dense(500, Sigmoid)"),
+        GeneratorTest.Dsl("DSL0022").WithLocation(1).WithArguments("Rbm(500)", "Conv(5, 5, 20, Tanh)"));
+
+    [Fact]
+    public Task DSL0023_GibbsStepsAndLearningRateOutOfRange() => VerifyAsync("""
+        [Input(784)]
+        [{|#0:Rbm(500, GibbsSteps = 0)|}]
+        [{|#1:Rbm(500, GibbsSteps = 501, LearningRate = -0.1)|}]
+        [{|#2:Rbm(500, LearningRate = double.NaN)|}]
+        [Dense(10, Softmax)]
+        partial class Net { }
+        """,
+        GeneratorTest.Dsl("DSL0023").WithLocation(0).WithArguments("Rbm(500, GibbsSteps = 0)", "GibbsSteps", "between 1 and 500", "0"),
+        GeneratorTest.Dsl("DSL0023").WithLocation(1).WithArguments("Rbm(500, GibbsSteps = 501, LearningRate = -0.1)", "GibbsSteps", "between 1 and 500", "501"),
+        GeneratorTest.Dsl("DSL0023").WithLocation(1).WithArguments("Rbm(500, GibbsSteps = 501, LearningRate = -0.1)", "LearningRate", "positive and finite", "-0.1"),
+        GeneratorTest.Dsl("DSL0023").WithLocation(2).WithArguments("Rbm(500, LearningRate = double.NaN)", "LearningRate", "positive and finite", "NaN"));
+
+    [Fact]
+    public Task RbmSizes_NonPositiveHidden_NegativeEpochs_AndRbmLast() => VerifyAsync("""
+        [Input(784)]
+        [{|#0:Rbm(0, Epochs = -1)|}]
+        [{|#1:Rbm(10)|}]
+        partial class Net { }
+        """,
+        GeneratorTest.Dsl("DSL0003").WithLocation(0).WithArguments("Rbm(0, Epochs = -1)", "hidden", "0"),
+        GeneratorTest.Dsl("DSL0019").WithLocation(0).WithArguments("Rbm(0, Epochs = -1)", "Epochs", "-1"),
+        GeneratorTest.Dsl("DSL0009").WithLocation(1).WithArguments("Rbm(10)", "Net"));
 
     [Fact]
     public Task ConvSizes_NonPositive_EachNamed() => VerifyAsync("""

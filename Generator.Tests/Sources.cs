@@ -45,6 +45,22 @@ internal static class Sources
     public const string MlpHintName = "Dsl.Examples.Mlp.g.cs";
     public const string LeNet5HintName = "Dsl.Examples.LeNet5.g.cs";
 
+    public const string Dbn = """
+        using static Dsl.Activation;
+
+        namespace Dsl.Examples;
+
+        /// <summary>The Theano tutorial's Deep Belief Network.</summary>
+        [Input(784)]
+        [Rbm(1000)]
+        [Rbm(1000)]
+        [Rbm(1000)]
+        [Dense(10, Softmax)]
+        public partial class Dbn { }
+        """;
+
+    public const string DbnHintName = "Dsl.Examples.Dbn.g.cs";
+
     /// <summary>The global usings that the SDK adds to a project with ImplicitUsings enabled (as Examples/ has).</summary>
     public const string ImplicitUsings = """
         global using global::System;

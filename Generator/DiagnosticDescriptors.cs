@@ -91,6 +91,14 @@ namespace Dsl.Generator
             "Layer needs an image input",
             "{0} needs an image input (channels×height×width), but {1} produces a vector of {2}; put convolution and pooling layers before the dense ones");
 
+        public static readonly DiagnosticDescriptor RbmPlacement = Error("DSL0022",
+            "[Rbm] must follow [Input] or another [Rbm]",
+            "{0} follows {1}; an RBM's visible units are binary (or probabilities), so it must come right after [Input] or another [Rbm]");
+
+        public static readonly DiagnosticDescriptor OutOfRange = Error("DSL0023",
+            "Value out of range",
+            "{0}: {1} must be {2}, but is {3}");
+
         private static DiagnosticDescriptor Error(string id, string title, string message) =>
             new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
     }

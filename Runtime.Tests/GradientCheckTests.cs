@@ -20,6 +20,7 @@ public sealed class GradientCheckTests
         nameof(IdentityNet), nameof(SigmoidNet), nameof(TanhNet), nameof(ReluNet), nameof(DeepNet),
         nameof(LogisticRegression), nameof(Mlp),
         nameof(SmallLeNet), nameof(StridedConvNet), nameof(PoolFirstNet), nameof(ThreeConvReluNet), nameof(LeNet5),
+        nameof(TinyDbn),
     };
 
     [Theory]
@@ -94,6 +95,7 @@ public sealed class GradientCheckTests
         nameof(PoolFirstNet) => new PoolFirstNet.Cpu<double>(batch),
         nameof(ThreeConvReluNet) => new ThreeConvReluNet.Cpu<double>(batch),
         nameof(LeNet5) => new LeNet5.Cpu<double>(batch),
+        nameof(TinyDbn) => new TinyDbn.Cpu<double>(batch),
         _ => throw new ArgumentException(name),
     };
 }

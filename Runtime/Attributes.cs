@@ -90,3 +90,26 @@ public sealed class MaxPoolAttribute(int size) : LayerAttribute
     /// <summary>Step between neighbouring windows (default: <see cref="Size"/>, non-overlapping windows).</summary>
     public int Stride { get => _stride == 0 ? Size : _stride; set => _stride = value; }
 }
+
+/// <summary>
+/// A restricted Boltzmann machine of binary units: <paramref name="hidden"/> hidden units over the previous layer's
+/// output as visible units, with weights W (visible, hidden), hidden biases and visible biases. Before supervised
+/// training each [Rbm] is pre-trained greedily, bottom up, with contrastive divergence on the layers below's
+/// mean activations; then it serves as a Dense(hidden, Sigmoid) layer of the network that is fine-tuned, as in the
+/// Theano tutorials' Deep Belief Network. An [Rbm] must follow [Input] or another [Rbm].
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class RbmAttribute(int hidden) : LayerAttribute
+{
+    /// <summary>Number of hidden units.</summary>
+    public int Hidden { get; } = hidden;
+    /// <summary>Gibbs steps per update: k of CD-k or PCD-k (default 1).</summary>
+    public int GibbsSteps { get; set; } = 1;
+    /// <summary>Persistent contrastive divergence: the negative phase continues the chains of the previous update
+    /// instead of starting from the data (default false: plain CD).</summary>
+    public bool Persistent { get; set; }
+    /// <summary>Pre-training learning rate (default 0.01, the tutorial's DBN).</summary>
+    public double LearningRate { get; set; } = 0.01;
+    /// <summary>Pre-training epochs over the training set (default 100, the tutorial's DBN; 0 skips pre-training).</summary>
+    public int Epochs { get; set; } = 100;
+}

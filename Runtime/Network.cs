@@ -59,3 +59,46 @@ public sealed record NetworkInfo(string Name, int Channels, int Height, int Widt
     public string Summary => string.Join(" → ", Layers.Select(layer => layer.Description).Prepend(
         Channels == 1 && Height == 1 ? $"Input({Width})" : $"Input({Channels}, {Height}, {Width})"));
 }
+
+/// <summary>How one [Rbm] layer is pre-trained: the attribute's values, or the CLI's overrides.</summary>
+/// <param name="LearningRate">SGD step size of the pre-training updates.</param>
+/// <param name="GibbsSteps">k of CD-k or PCD-k, 1 to 500.</param>
+/// <param name="Persistent">Persistent contrastive divergence: the chains carry over between updates.</param>
+/// <param name="Epochs">Passes over the training set (0: no pre-training).</param>
+public readonly record struct RbmSettings(float LearningRate, int GibbsSteps, bool Persistent, int Epochs);
+
+/// <summary>One [Rbm] layer of a network, as declared.</summary>
+/// <param name="Layer">1-based layer number in the network.</param>
+/// <param name="Declaration">E.g. "Rbm(1000)".</param>
+/// <param name="Visible">Visible units: the previous layer's outputs (or the input's values).</param>
+/// <param name="Hidden">Hidden units.</param>
+/// <param name="Settings">The pre-training settings the attribute declares.</param>
+public sealed record RbmLayerInfo(int Layer, string Declaration, int Visible, int Hidden, RbmSettings Settings);
+
+/// <summary>
+/// A network with [Rbm] layers, which are pre-trained greedily, bottom up, before supervised training (a Deep Belief
+/// Network, as in the Theano tutorials). The generated CPU class implements it.
+/// </summary>
+public interface IPretrainable
+{
+    /// <summary>The RBM layers, bottom up; the index into this list names an RBM in the calls below.</summary>
+    IReadOnlyList<RbmLayerInfo> RbmLayers { get; }
+
+    /// <summary>
+    /// One contrastive-divergence update of RBM <paramref name="rbm"/> on <paramref name="count"/> network inputs, which
+    /// the layers below it turn into its visible data (mean-field). Returns the monitoring cost: the reconstruction
+    /// cross-entropy for CD (lower is better), the pseudo-log-likelihood for PCD (higher is better).
+    /// </summary>
+    float PretrainStep(int rbm, ReadOnlySpan<float> images, int count, RbmSettings settings);
+
+    /// <summary>Copies RBM <paramref name="rbm"/>'s weights (visible, hidden) into <paramref name="destination"/>.</summary>
+    void CopyRbmWeights(int rbm, Span<float> destination);
+
+    /// <summary>
+    /// Samples from RBM <paramref name="rbm"/>: <paramref name="steps"/> Gibbs steps v → h → v from the binary visible
+    /// states in <paramref name="state"/> (count, visible), left there for the next call; the last step's visible
+    /// means go to <paramref name="means"/>. <paramref name="sequence"/> numbers the call, so that successive calls
+    /// draw fresh random numbers.
+    /// </summary>
+    void Gibbs(int rbm, Span<float> state, Span<float> means, int count, int steps, uint sequence);
+}

@@ -3,53 +3,48 @@ using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Emit
 {
-    /// <summary>Dense: y (n, units) = f(x (n, inputs) · W (inputs, units) + b (units)); an image input is flattened.</summary>
-    internal sealed class DenseEmitter : WeightedLayerEmitter
+    /// <summary>Dense: y (n, units) = f(x (n, inputs) · W (inputs, units) + b (units)); an image input is flattened.
+    /// Also the forward and backward pass of an RBM layer, which fine-tunes as a Dense Sigmoid layer.</summary>
+    internal class DenseEmitter : WeightedLayerEmitter
     {
         public static readonly DenseEmitter Instance = new DenseEmitter();
 
         public override IReadOnlyList<ParameterTensor> Parameters(LayerModel layer)
         {
-            var dense = (DenseLayer)layer;
-            int inputs = (int)dense.Input.Size;
+            int n = layer.Number, inputs = (int)layer.Input.Size, units = (int)layer.Output.Size;
             return new[]
             {
-                new ParameterTensor("W" + dense.Number, new[] { inputs, dense.Units }, true, "Layer " + dense.Number + " weights"),
-                new ParameterTensor("B" + dense.Number, new[] { dense.Units }, false, "Layer " + dense.Number + " biases"),
+                new ParameterTensor("W" + n, new[] { inputs, units }, true, "Layer " + n + " weights"),
+                new ParameterTensor("B" + n, new[] { units }, false, "Layer " + n + " biases"),
             };
         }
 
-        public override void Initialize(SourceWriter w, LayerModel layer)
-        {
-            var dense = (DenseLayer)layer;
-            InitializeWeights(w, "W" + dense.Number, dense.Activation, dense.Input.Size, dense.Units);
-        }
+        public override void Initialize(SourceWriter w, LayerModel layer) =>
+            InitializeWeights(w, "W" + layer.Number, layer.Activation, layer.Input.Size, layer.Output.Size);
 
-        public override void CpuForward(SourceWriter w, LayerModel layer)
+        public override void CpuForward(SourceWriter w, LayerModel dense)
         {
-            var dense = (DenseLayer)layer;
             int n = dense.Number;
-            w.Line($"// Layer {n}: {dense.Declaration}: {CpuInput(dense)} (n, {Flattened(dense.Input)}) · W{n} ({dense.Input.Size}, {dense.Units}) + B{n} → A{n} (n, {dense.Units})");
-            w.Line($"global::Dsl.Layers.Dense.Forward<T>({CpuInput(dense)}, W{n}, B{n}, A{n}, count, {Sizes.Of(dense.Input.Size)}, {Sizes.Of(dense.Units)}, {ActivationName(dense.Activation)});");
+            long units = dense.Output.Size;
+            w.Line($"// Layer {n}: {dense.Declaration}: {CpuInput(dense)} (n, {Flattened(dense.Input)}) · W{n} ({dense.Input.Size}, {units}) + B{n} → A{n} (n, {units})");
+            w.Line($"global::Dsl.Layers.Dense.Forward<T>({CpuInput(dense)}, W{n}, B{n}, A{n}, count, {Sizes.Of(dense.Input.Size)}, {Sizes.Of(units)}, {ActivationName(dense.Activation)});");
         }
 
-        public override void CpuBackward(SourceWriter w, LayerModel layer, LayerModel? previous)
+        public override void CpuBackward(SourceWriter w, LayerModel dense, LayerModel? previous)
         {
-            var dense = (DenseLayer)layer;
             int n = dense.Number;
             string input = CpuInput(dense);
             bool first = n == 1;
-            w.Line($"// Layer {n}: dW{n} = {input}ᵀ·dA{n} ({dense.Input.Size}, {dense.Units}), dB{n} = Σ_rows dA{n}"
+            w.Line($"// Layer {n}: dW{n} = {input}ᵀ·dA{n} ({dense.Input.Size}, {dense.Output.Size}), dB{n} = Σ_rows dA{n}"
                    + (first ? string.Empty : $", dA{n - 1} = dA{n}·W{n}ᵀ (n, {dense.Input.Size})"));
-            w.Line($"global::Dsl.Layers.Dense.Backward<T>({input}, W{n}, dA{n}, dW{n}, dB{n}, {(first ? "default" : "dA" + (n - 1))}, count, {Sizes.Of(dense.Input.Size)}, {Sizes.Of(dense.Units)});");
+            w.Line($"global::Dsl.Layers.Dense.Backward<T>({input}, W{n}, dA{n}, dW{n}, dB{n}, {(first ? "default" : "dA" + (n - 1))}, count, {Sizes.Of(dense.Input.Size)}, {Sizes.Of(dense.Output.Size)});");
             w.Line($"global::Dsl.Layers.Regularization.AddGradient<T>(W{n}, dW{n}, l1, l2);");
         }
 
-        public override void GpuKernels(SourceWriter w, LayerModel layer, LayerModel? previous)
+        public override void GpuKernels(SourceWriter w, LayerModel dense, LayerModel? previous)
         {
-            var dense = (DenseLayer)layer;
             int n = dense.Number;
-            string inputs = Sizes.Of(dense.Input.Size), units = Sizes.Of(dense.Units);
+            string inputs = Sizes.Of(dense.Input.Size), units = Sizes.Of(dense.Output.Size);
             w.Line($"private static void Layer{n}Forward(global::ILGPU.Index1D index, {FloatView} x, {FloatView} weights, {FloatView} bias, {FloatView} y) =>");
             w.Line($"    global::Dsl.Layers.Dense.ForwardKernel(index, x, weights, bias, y, {inputs}, {units}, {ActivationName(dense.Activation)});");
             w.Line();
@@ -67,6 +62,6 @@ namespace Dsl.Generator.Emit
         }
 
         /// <summary>"784", or "1×28×28 = 784" for an image input that the layer flattens.</summary>
-        private static string Flattened(Shape shape) => shape.IsFlat ? shape.ToString() : shape + " = " + shape.Size;
+        protected static string Flattened(Shape shape) => shape.IsFlat ? shape.ToString() : shape + " = " + shape.Size;
     }
 }

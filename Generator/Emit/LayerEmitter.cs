@@ -9,7 +9,8 @@ namespace Dsl.Generator.Emit
     /// <param name="Dimensions">Shape, e.g. { 784, 500 }.</param>
     /// <param name="Regularized">Whether L1/L2 apply (weights, not biases).</param>
     /// <param name="Description">For the field's doc comment, e.g. "Layer 1 weights".</param>
-    internal sealed record ParameterTensor(string Name, int[] Dimensions, bool Regularized, string Description);
+    /// <param name="FineTuned">Whether supervised training updates it (an RBM's visible biases only serve pre-training).</param>
+    internal sealed record ParameterTensor(string Name, int[] Dimensions, bool Regularized, string Description, bool FineTuned = true);
 
     /// <summary>
     /// Emits one layer kind's code: its parameters, CPU forward and backward, ILGPU kernels and launches, side by side.
@@ -37,6 +38,11 @@ namespace Dsl.Generator.Emit
 
         /// <summary>CPU constructor lines that allocate <see cref="CpuFields"/>, given <c>batchCapacity</c>.</summary>
         public virtual void CpuAllocate(SourceWriter w, LayerModel layer)
+        {
+        }
+
+        /// <summary>Methods of the CPU class beyond forward and backward (e.g. an RBM's pre-training step).</summary>
+        public virtual void CpuMethods(SourceWriter w, LayerModel layer, NetworkModel network)
         {
         }
 
@@ -122,6 +128,7 @@ namespace Dsl.Generator.Emit
             DenseLayer _ => DenseEmitter.Instance,
             ConvLayer _ => ConvEmitter.Instance,
             MaxPoolLayer _ => MaxPoolEmitter.Instance,
+            RbmLayer _ => RbmEmitter.Instance,
             _ => throw new System.InvalidOperationException("No emitter for " + layer.GetType().Name), // unreachable: the parser only builds known layers
         };
     }

@@ -93,7 +93,9 @@ namespace Dsl.Generator.Emit
             LayerModel last = network.Layers[network.Layers.Length - 1];
             w.Line($"/// <summary>{network.Name} on the CPU in precision <typeparamref name=\"T\"/>: float to train, double to check gradients.</summary>");
             w.Line(GeneratedCode);
-            w.Open("public sealed class Cpu<T> : global::Dsl.Cpu.CpuNetwork<T> where T : unmanaged, global::System.Numerics.IFloatingPointIeee754<T>");
+            var rbms = network.Layers.OfType<RbmLayer>().ToList();
+            w.Open("public sealed class Cpu<T> : global::Dsl.Cpu.CpuNetwork<T>" + (rbms.Count > 0 ? ", global::Dsl.IPretrainable" : string.Empty)
+                   + " where T : unmanaged, global::System.Numerics.IFloatingPointIeee754<T>");
 
             w.Line("// Parameters (shapes in comments), their gradients (d) and momentum (v).");
             foreach (ParameterTensor p in AllParameters(network))
@@ -106,6 +108,7 @@ namespace Dsl.Generator.Emit
             foreach (LayerModel layer in network.Layers)
                 w.Line($"private readonly T[] A{layer.Number}, dA{layer.Number}; // (n, {layer.Output})");
             foreach (LayerModel layer in network.Layers) LayerEmitter.For(layer).CpuFields(w, layer);
+            if (rbms.Count > 0) w.Line("private readonly ulong _samplingSeed; // keys the counter-based random numbers of pre-training");
             w.Line();
 
             w.Line("/// <summary>Plans buffers for minibatches of up to <paramref name=\"batchCapacity\"/> images and draws the initial weights from <paramref name=\"seed\"/>.</summary>");
@@ -116,8 +119,9 @@ namespace Dsl.Generator.Emit
             w.Line("Parameters = new global::Dsl.Cpu.Parameter<T>[]");
             w.Line("{");
             foreach (ParameterTensor p in AllParameters(network))
-                w.Line($"    new global::Dsl.Cpu.Parameter<T>(\"{p.Name}\", new[] {{ {string.Join(", ", p.Dimensions)} }}, {p.Name}, d{p.Name}, v{p.Name}, Regularized: {(p.Regularized ? "true" : "false")}),");
+                w.Line($"    new global::Dsl.Cpu.Parameter<T>(\"{p.Name}\", new[] {{ {string.Join(", ", p.Dimensions)} }}, {p.Name}, d{p.Name}, v{p.Name}, Regularized: {(p.Regularized ? "true" : "false")}{(p.FineTuned ? string.Empty : ", FineTuned: false")}),");
             w.Line("};");
+            if (rbms.Count > 0) w.Line("_samplingSeed = (ulong)(uint)seed;");
             w.Line("var random = new global::System.Random(seed); // biases start at zero");
             foreach (LayerModel layer in network.Layers) LayerEmitter.For(layer).Initialize(w, layer);
             w.Close();
@@ -161,10 +165,71 @@ namespace Dsl.Generator.Emit
 
             w.Line("/// <inheritdoc/>");
             w.Open("public override void Update(T learningRate, T momentum)");
-            foreach (ParameterTensor p in AllParameters(network))
+            foreach (ParameterTensor p in AllParameters(network).Where(p => p.FineTuned))
                 w.Line($"global::Dsl.Layers.Sgd.Step<T>({p.Name}, d{p.Name}, v{p.Name}, learningRate, momentum);");
             w.Close();
+            if (rbms.Count > 0)
+            {
+                w.Line();
+                Pretraining(w, network, rbms);
+            }
             w.Close();
+        }
+
+        /// <summary>The <c>IPretrainable</c> members: each RBM's declared settings, its pre-training step and sampling.</summary>
+        private static void Pretraining(SourceWriter w, NetworkModel network, List<RbmLayer> rbms)
+        {
+            w.Line("/// <inheritdoc/>");
+            w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Dsl.RbmLayerInfo> RbmLayers { get; } = new global::Dsl.RbmLayerInfo[]");
+            w.Line("{");
+            foreach (RbmLayer rbm in rbms)
+                w.Line($"    new global::Dsl.RbmLayerInfo({rbm.Number}, \"{rbm.Declaration}\", {rbm.Visible}, {rbm.Hidden}, new global::Dsl.RbmSettings("
+                       + $"{rbm.LearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}f, {rbm.GibbsSteps}, {(rbm.Persistent ? "true" : "false")}, {rbm.Epochs})),");
+            w.Line("};");
+            w.Line();
+            w.Line("/// <inheritdoc/>");
+            w.Open("public float PretrainStep(int rbm, global::System.ReadOnlySpan<float> images, int count, global::Dsl.RbmSettings settings)");
+            w.Line("CheckBatch(images.Length, count, nameof(images));");
+            w.Line("if (settings.GibbsSteps < 1 || settings.GibbsSteps > 500)");
+            w.Line("    throw new global::System.ArgumentOutOfRangeException(nameof(settings), settings.GibbsSteps, \"Gibbs steps must be in [1, 500].\");");
+            w.Line("global::System.ReadOnlySpan<T> input = ToT(images[..(count * InputSize)]);");
+            w.Line("T learningRate = T.CreateChecked(settings.LearningRate);");
+            w.Line("T cost = rbm switch");
+            w.Line("{");
+            for (int i = 0; i < rbms.Count; i++)
+                w.Line($"    {i} => PretrainLayer{rbms[i].Number}(input, count, learningRate, settings.GibbsSteps, settings.Persistent),");
+            w.Line($"    _ => throw new global::System.ArgumentOutOfRangeException(nameof(rbm), rbm, \"{network.Name} has {rbms.Count} RBM layer{(rbms.Count == 1 ? string.Empty : "s")}.\"),");
+            w.Line("};");
+            w.Line("return float.CreateChecked(cost);");
+            w.Close();
+            w.Line();
+            w.Line("/// <inheritdoc/>");
+            w.Open("public void CopyRbmWeights(int rbm, global::System.Span<float> destination)");
+            w.Line("T[] weights = rbm switch");
+            w.Line("{");
+            for (int i = 0; i < rbms.Count; i++) w.Line($"    {i} => W{rbms[i].Number},");
+            w.Line($"    _ => throw new global::System.ArgumentOutOfRangeException(nameof(rbm), rbm, \"{network.Name} has {rbms.Count} RBM layer{(rbms.Count == 1 ? string.Empty : "s")}.\"),");
+            w.Line("};");
+            w.Line("if (destination.Length < weights.Length) throw new global::System.ArgumentException($\"The weights need {weights.Length} values.\", nameof(destination));");
+            w.Line("for (int i = 0; i < weights.Length; i++) destination[i] = float.CreateChecked(weights[i]);");
+            w.Close();
+            w.Line();
+            w.Line("/// <inheritdoc/>");
+            w.Open("public void Gibbs(int rbm, global::System.Span<float> state, global::System.Span<float> means, int count, int steps, uint sequence)");
+            w.Line("if (count < 1 || count > BatchCapacity) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, $\"Chains must number 1 to {BatchCapacity}.\");");
+            w.Line("if (steps < 1) throw new global::System.ArgumentOutOfRangeException(nameof(steps), steps, \"Take at least one Gibbs step.\");");
+            w.Line("int visible = rbm >= 0 && rbm < RbmLayers.Count ? RbmLayers[rbm].Visible : 0;");
+            w.Line("if (state.Length < count * visible || means.Length < count * visible) throw new global::System.ArgumentException($\"The chains need {count * visible} values.\", nameof(state));");
+            w.Open("switch (rbm)");
+            for (int i = 0; i < rbms.Count; i++) w.Line($"case {i}: GibbsLayer{rbms[i].Number}(state, means, count, steps, sequence); break;");
+            w.Line($"default: throw new global::System.ArgumentOutOfRangeException(nameof(rbm), rbm, \"{network.Name} has {rbms.Count} RBM layer{(rbms.Count == 1 ? string.Empty : "s")}.\");");
+            w.Close();
+            w.Close();
+            foreach (RbmLayer rbm in rbms)
+            {
+                w.Line();
+                LayerEmitter.For(rbm).CpuMethods(w, rbm, network);
+            }
         }
 
         private static void GpuClass(SourceWriter w, NetworkModel network)
@@ -199,7 +264,7 @@ namespace Dsl.Generator.Emit
             w.Line("Parameters = new global::Dsl.Gpu.GpuParameter[]");
             w.Line("{");
             foreach (ParameterTensor p in AllParameters(network))
-                w.Line($"    new global::Dsl.Gpu.GpuParameter(\"{p.Name}\", new[] {{ {string.Join(", ", p.Dimensions)} }}, {p.Name}, d{p.Name}, v{p.Name}, Regularized: {(p.Regularized ? "true" : "false")}),");
+                w.Line($"    new global::Dsl.Gpu.GpuParameter(\"{p.Name}\", new[] {{ {string.Join(", ", p.Dimensions)} }}, {p.Name}, d{p.Name}, v{p.Name}, Regularized: {(p.Regularized ? "true" : "false")}{(p.FineTuned ? string.Empty : ", FineTuned: false")}),");
             w.Line("};");
             foreach (LayerModel layer in network.Layers) LayerEmitter.For(layer).GpuLoadKernels(w, layer);
             w.Line("_softmax = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>>(accelerator, Softmax);");

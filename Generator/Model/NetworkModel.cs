@@ -97,6 +97,39 @@ namespace Dsl.Generator.Model
         public override long FlopsPerImage => Output.Size * Size * Size;
     }
 
+    /// <summary>
+    /// A restricted Boltzmann machine over the previous layer's output (flattened): W (Input.Size, Hidden), hidden
+    /// biases and visible biases. Pre-trained with CD-k or PCD-k, then a Dense(Hidden, Sigmoid) layer for fine-tuning.
+    /// </summary>
+    internal sealed record RbmLayer(int Number, Shape Input, int Hidden, int GibbsSteps, bool Persistent, double LearningRate, int Epochs)
+        : LayerModel(Number, Input, Shape.Flat(Hidden), ActivationKind.Sigmoid)
+    {
+        public const int DefaultGibbsSteps = 1, DefaultEpochs = 100;
+        public const double DefaultLearningRate = 0.01;
+
+        /// <summary>Most Gibbs steps an update may take: each draw needs its own random stream.</summary>
+        public const int MaxGibbsSteps = 500;
+
+        public int Visible => (int)Input.Size;
+
+        /// <summary>"Rbm(500)", with the named arguments that differ from their defaults.</summary>
+        public override string Declaration
+        {
+            get
+            {
+                string text = "Rbm(" + Hidden.ToString(CultureInfo.InvariantCulture);
+                if (GibbsSteps != DefaultGibbsSteps) text += ", GibbsSteps = " + GibbsSteps.ToString(CultureInfo.InvariantCulture);
+                if (Persistent) text += ", Persistent = true";
+                if (LearningRate != DefaultLearningRate) text += ", LearningRate = " + LearningRate.ToString("R", CultureInfo.InvariantCulture);
+                if (Epochs != DefaultEpochs) text += ", Epochs = " + Epochs.ToString(CultureInfo.InvariantCulture);
+                return text + ")";
+            }
+        }
+
+        public override long ParameterCount => Input.Size * Hidden + Hidden + Input.Size;
+        public override long FlopsPerImage => 2 * Input.Size * Hidden;
+    }
+
     /// <summary>A declared network after parsing and shape inference; holds no symbols or syntax, only values.</summary>
     /// <param name="Namespace">The class's namespace as plain names ("A.event", unescaped), or null for the global namespace.</param>
     /// <param name="Name">The class name, unescaped.</param>

@@ -21,10 +21,11 @@ namespace Dsl.Generator.Parsing
         public const string DenseAttributeName = "Dsl.DenseAttribute";
         public const string ConvAttributeName = "Dsl.ConvAttribute";
         public const string MaxPoolAttributeName = "Dsl.MaxPoolAttribute";
+        public const string RbmAttributeName = "Dsl.RbmAttribute";
         private const string LayerAttributeBaseName = "Dsl.LayerAttribute";
 
         /// <summary>Every layer attribute the generator knows; each gets a pipeline that reports a missing [Input].</summary>
-        public static readonly string[] LayerAttributeNames = { DenseAttributeName, ConvAttributeName, MaxPoolAttributeName };
+        public static readonly string[] LayerAttributeNames = { DenseAttributeName, ConvAttributeName, MaxPoolAttributeName, RbmAttributeName };
 
         /// <summary>Names the generated part adds to the class, which the class itself therefore cannot have.</summary>
         private static readonly string[] GeneratedMemberNames =
@@ -80,7 +81,8 @@ namespace Dsl.Generator.Parsing
                 ParsedAttribute attribute = layerAttributes[i];
                 INamedTypeSymbol type = attribute.Data.AttributeClass!;
                 bool isDense = IsNamed(type, DenseAttributeName), isConv = IsNamed(type, ConvAttributeName), isPool = IsNamed(type, MaxPoolAttributeName);
-                if (!isDense && !isConv && !isPool)
+                bool isRbm = IsNamed(type, RbmAttributeName);
+                if (!isDense && !isConv && !isPool && !isRbm)
                 {
                     diagnostics.Add(Diagnostic(DiagnosticDescriptors.UnsupportedLayer, attribute.Location, type.Name));
                     shape = null;
@@ -89,7 +91,9 @@ namespace Dsl.Generator.Parsing
                 }
 
                 // The activation rules hold whatever the sizes are, so they are checked even when a shape is unknown.
-                ActivationKind? activation = isPool ? ActivationKind.Identity : ParseActivation(attribute, isDense ? 1 : 3, diagnostics);
+                ActivationKind? activation = isPool ? ActivationKind.Identity
+                    : isRbm ? ActivationKind.Sigmoid
+                    : ParseActivation(attribute, isDense ? 1 : 3, diagnostics);
                 bool isLast = i == layerAttributes.Count - 1;
                 if (activation == ActivationKind.Softmax && !isLast)
                     diagnostics.Add(Diagnostic(DiagnosticDescriptors.SoftmaxNotLast, attribute.Location,
@@ -99,7 +103,9 @@ namespace Dsl.Generator.Parsing
 
                 LayerModel? layer = isDense ? ParseDense(attribute, i + 1, shape, activation, diagnostics)
                     : isConv ? ParseConv(attribute, i + 1, shape, activation, producer, diagnostics)
-                    : ParseMaxPool(attribute, i + 1, shape, producer, diagnostics);
+                    : isPool ? ParseMaxPool(attribute, i + 1, shape, producer, diagnostics)
+                    : ParseRbm(attribute, i + 1, shape, i == 0 || IsNamed(layerAttributes[i - 1].Data.AttributeClass!, RbmAttributeName),
+                        producer, diagnostics);
                 if (layer is not null) layers.Add(layer);
                 shape = layer?.Output;
                 producer = attribute.Text;
@@ -160,11 +166,13 @@ namespace Dsl.Generator.Parsing
             if (data.AttributeConstructor is null) return false;
             var args = data.ConstructorArguments;
             if (args.Any(arg => arg.Kind == TypedConstantKind.Error || arg.Value is not int)) return false;
-            if (data.NamedArguments.Any(arg => arg.Value.Kind == TypedConstantKind.Error || arg.Value.Value is not int)) return false;
+            // Named arguments: the compiler has typed them by their properties (int, bool or double).
+            if (data.NamedArguments.Any(arg => arg.Value.Kind == TypedConstantKind.Error || arg.Value.Value is not (int or bool or double))) return false;
             if (IsNamed(data.AttributeClass!, InputAttributeName)) return args.Length == 1 || args.Length == 3;
             if (IsNamed(data.AttributeClass!, DenseAttributeName)) return args.Length == 2;
             if (IsNamed(data.AttributeClass!, ConvAttributeName)) return args.Length == 4;
             if (IsNamed(data.AttributeClass!, MaxPoolAttributeName)) return args.Length == 1;
+            if (IsNamed(data.AttributeClass!, RbmAttributeName)) return args.Length == 1;
             return true; // an unknown layer: reported as unsupported
         }
 
@@ -284,6 +292,53 @@ namespace Dsl.Generator.Parsing
                 return null;
             }
             return new MaxPoolLayer(number, image, size, stride);
+        }
+
+        private static LayerModel? ParseRbm(ParsedAttribute attribute, int number, Shape? input, bool followsInputOrRbm, string producer,
+            List<DiagnosticInfo> diagnostics)
+        {
+            int hidden = (int)attribute.Data.ConstructorArguments[0].Value!;
+            int gibbsSteps = NamedInt(attribute, "GibbsSteps", RbmLayer.DefaultGibbsSteps), epochs = NamedInt(attribute, "Epochs", RbmLayer.DefaultEpochs);
+            double learningRate = RbmLayer.DefaultLearningRate;
+            bool persistent = false;
+            foreach (var argument in attribute.Data.NamedArguments)
+            {
+                if (argument.Key == "LearningRate" && argument.Value.Value is double rate) learningRate = rate;
+                if (argument.Key == "Persistent" && argument.Value.Value is bool value) persistent = value;
+            }
+
+            bool valid = Positive(attribute, "hidden", hidden, diagnostics);
+            if (!followsInputOrRbm)
+            {
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.RbmPlacement, attribute.Location, attribute.Text, producer));
+                valid = false;
+            }
+            if (gibbsSteps < 1 || gibbsSteps > RbmLayer.MaxGibbsSteps)
+            {
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.OutOfRange, attribute.Location, attribute.Text, "GibbsSteps",
+                    "between 1 and " + Invariant(RbmLayer.MaxGibbsSteps), Invariant(gibbsSteps)));
+                valid = false;
+            }
+            if (!(learningRate > 0 && learningRate <= double.MaxValue))
+            {
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.OutOfRange, attribute.Location, attribute.Text, "LearningRate",
+                    "positive and finite", learningRate.ToString("R", CultureInfo.InvariantCulture)));
+                valid = false;
+            }
+            if (epochs < 0)
+            {
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.NegativeSize, attribute.Location, attribute.Text, "Epochs", Invariant(epochs)));
+                valid = false;
+            }
+            if (!valid || input is null) return null;
+            long weights = input.Value.Size * hidden;
+            if (weights > int.MaxValue)
+            {
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.TooLarge, attribute.Location, attribute.Text,
+                    Invariant(input.Value.Size) + "×" + Invariant(hidden), "weights", Invariant(int.MaxValue)));
+                return null;
+            }
+            return new RbmLayer(number, input.Value, hidden, gibbsSteps, persistent, learningRate, epochs);
         }
 
         /// <summary>Convolution and pooling read images; after a Dense layer (or a vector input) there is none: DSL0021.</summary>

@@ -44,3 +44,10 @@ public partial class PoolFirstNet { }
 [Conv(3, 3, 8, Relu, Padding = 1)] [MaxPool(2)]
 [Dense(4, Softmax)]
 public partial class ThreeConvReluNet { }
+
+/// <summary>A small Deep Belief Network for 8×8 images of 4 classes: a CD-1 RBM, a PCD-2 RBM, softmax.</summary>
+[Input(1, 8, 8)]
+[Rbm(12, LearningRate = 0.05, Epochs = 5)]
+[Rbm(8, GibbsSteps = 2, Persistent = true, LearningRate = 0.05, Epochs = 5)]
+[Dense(4, Softmax)]
+public partial class TinyDbn { }

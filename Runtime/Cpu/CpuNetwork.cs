@@ -11,7 +11,9 @@ namespace Dsl.Cpu;
 /// <param name="Gradient">dCost/dValues after the last backward pass.</param>
 /// <param name="Velocity">Momentum state.</param>
 /// <param name="Regularized">Whether L1/L2 apply (weights yes, biases no).</param>
-public sealed record Parameter<T>(string Name, int[] Shape, T[] Values, T[] Gradient, T[] Velocity, bool Regularized);
+/// <param name="FineTuned">Whether supervised training updates it (not an RBM's visible biases, which only serve
+/// pre-training).</param>
+public sealed record Parameter<T>(string Name, int[] Shape, T[] Values, T[] Gradient, T[] Velocity, bool Regularized, bool FineTuned = true);
 
 /// <summary>
 /// Base of every generated CPU network: the generated class supplies the shape-specific forward, backward, update and
@@ -110,7 +112,8 @@ public abstract class CpuNetwork<T> : INetwork where T : unmanaged, IFloatingPoi
             throw new ArgumentException($"Expected {count} images of {Info.InputSize} values, got {inputLength} values.", paramName);
     }
 
-    private ReadOnlySpan<T> ToT(ReadOnlySpan<float> values)
+    /// <summary>The float input in this network's precision (a cast for float, a converted copy otherwise).</summary>
+    protected ReadOnlySpan<T> ToT(ReadOnlySpan<float> values)
     {
         if (typeof(T) == typeof(float)) return MemoryMarshal.Cast<float, T>(values);
         _inputStaging ??= new T[BatchCapacity * Info.InputSize];

@@ -7,7 +7,8 @@ namespace Dsl.Gpu;
 
 /// <summary>A trainable tensor on an accelerator, with its gradient and momentum state.</summary>
 public sealed record GpuParameter(string Name, int[] Shape, MemoryBuffer1D<float, Stride1D.Dense> Values,
-    MemoryBuffer1D<float, Stride1D.Dense> Gradient, MemoryBuffer1D<float, Stride1D.Dense> Velocity, bool Regularized);
+    MemoryBuffer1D<float, Stride1D.Dense> Gradient, MemoryBuffer1D<float, Stride1D.Dense> Velocity, bool Regularized,
+    bool FineTuned = true);
 
 /// <summary>
 /// Base of every generated ILGPU network: the generated class loads its shape-specialised kernels and launches them
@@ -86,7 +87,7 @@ public abstract class GpuNetwork : INetwork
         Forward(count);
         Backward(count, settings.L1, settings.L2);
         foreach (GpuParameter p in Parameters)
-            _sgdStep((int)p.Values.Length, p.Values.View, p.Gradient.View, p.Velocity.View, settings.LearningRate, settings.Momentum);
+            if (p.FineTuned) _sgdStep((int)p.Values.Length, p.Values.View, p.Gradient.View, p.Velocity.View, settings.LearningRate, settings.Momentum);
         View(RowLoss).SubView(0, count).CopyToCPU(_rowLossHost.AsSpan(0, count)); // synchronises the stream
         double sum = 0;
         for (int i = 0; i < count; i++) sum += _rowLossHost[i];

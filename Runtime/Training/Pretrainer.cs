@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using Dsl.Data;
+
+namespace Dsl.Training;
+
+/// <summary>How to pre-train the [Rbm] layers of a network.</summary>
+public sealed record PretrainOptions
+{
+    /// <summary>Images per contrastive-divergence update (the tutorials: 10 for the DBN, 20 for rbm.py).</summary>
+    public int BatchSize { get; init; } = 10;
+
+    /// <summary>The settings each RBM is pre-trained with: by default, those its attribute declares. The CLI's flags
+    /// override them here.</summary>
+    public Func<RbmLayerInfo, RbmSettings> Settings { get; init; } = rbm => rbm.Settings;
+}
+
+/// <summary>One epoch of one RBM's pre-training.</summary>
+/// <param name="Rbm">The RBM's index among the network's RBMs (0: the lowest).</param>
+/// <param name="Layer">Its layer number in the network.</param>
+/// <param name="Epoch">1-based epoch of this RBM.</param>
+/// <param name="Epochs">Epochs this RBM trains for.</param>
+/// <param name="Cost">The epoch's mean monitoring cost.</param>
+/// <param name="CostName">"reconstruction cross-entropy" (CD) or "pseudo-log-likelihood" (PCD).</param>
+/// <param name="ImagesPerSecond">Images through the update per second of this epoch.</param>
+/// <param name="Elapsed">Wall time since pre-training began.</param>
+public sealed record PretrainReport(int Rbm, int Layer, int Epoch, int Epochs, double Cost, string CostName,
+    double ImagesPerSecond, TimeSpan Elapsed);
+
+/// <summary>
+/// Greedy layer-wise pre-training, as in the Theano tutorials' DBN: each RBM in turn, bottom up, for its epochs over
+/// the training set in order, on the mean activations of the (already pre-trained) layers below it.
+/// </summary>
+public static class Pretrainer
+{
+    /// <summary>Pre-trains every RBM of <paramref name="network"/> on <paramref name="train"/>; returns the seconds
+    /// spent.</summary>
+    /// <exception cref="ArgumentException">The network cannot be pre-trained (no [Rbm] layers, or an implementation
+    /// without pre-training), the data does not fit it, or the batch size is not in [1, capacity].</exception>
+    /// <exception cref="TrainingDivergedException">A monitoring cost became NaN or infinite.</exception>
+    public static double Pretrain(INetwork network, Dataset train, PretrainOptions options, Action<PretrainReport>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        IPretrainable pretrainable = network as IPretrainable ?? throw new ArgumentException(
+            $"{network.Info.Name} on {network.DeviceName} cannot be pre-trained: only the CPU implementation of a network with [Rbm] layers can.",
+            nameof(network));
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(options);
+        int features = network.Info.InputSize, batch = options.BatchSize;
+        if (train.Features != features)
+            throw new ArgumentException($"The training images have {train.Height}×{train.Width} = {train.Features} values, but {network.Info.Name} takes {features} ({network.Info.Summary}).", nameof(train));
+        if (batch < 1 || batch > network.BatchCapacity)
+            throw new ArgumentOutOfRangeException(nameof(options), batch, $"Batch size must be in [1, {network.BatchCapacity}] (the network's capacity).");
+        int batches = train.Count / batch; // as the tutorials: a last partial minibatch is dropped
+        if (batches == 0) throw new ArgumentException($"The training set has {train.Count} images, fewer than one minibatch of {batch}.", nameof(train));
+
+        var wall = Stopwatch.StartNew();
+        for (int rbm = 0; rbm < pretrainable.RbmLayers.Count; rbm++)
+        {
+            RbmLayerInfo layer = pretrainable.RbmLayers[rbm];
+            RbmSettings settings = options.Settings(layer);
+            string costName = settings.Persistent ? "pseudo-log-likelihood" : "reconstruction cross-entropy";
+            for (int epoch = 1; epoch <= settings.Epochs; epoch++)
+            {
+                var epochClock = Stopwatch.StartNew();
+                double sum = 0;
+                for (int b = 0; b < batches; b++)
+                {
+                    float cost = pretrainable.PretrainStep(rbm, train.Images.AsSpan(b * batch * features, batch * features), batch, settings);
+                    if (!float.IsFinite(cost))
+                        throw new TrainingDivergedException(
+                            $"Pre-training layer {layer.Layer} ({layer.Declaration}) diverged: its {costName} became {cost} at epoch {epoch}, " +
+                            $"minibatch {b + 1} of {batches} (learning rate {settings.LearningRate}). Try a smaller pre-training learning rate.");
+                    sum += cost;
+                }
+                double seconds = epochClock.Elapsed.TotalSeconds;
+                progress?.Invoke(new PretrainReport(rbm, layer.Layer, epoch, settings.Epochs, sum / batches, costName,
+                    seconds > 0 ? batches * (double)batch / seconds : 0, wall.Elapsed));
+            }
+        }
+        return wall.Elapsed.TotalSeconds;
+    }
+}
