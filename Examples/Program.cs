@@ -4,6 +4,7 @@ using Dsl;
 using Dsl.Checkpoints;
 using Dsl.Data;
 using Dsl.Examples;
+using Dsl.Onnx;
 using Dsl.Training;
 
 // Trains one of the example networks on MNIST and reports its test error. See --help.
@@ -12,7 +13,8 @@ try
     return Cli.Run(args, Console.Out);
 }
 catch (Exception e) when (e is CliException or DataFormatException or DataDownloadException or DeviceUnavailableException
-                              or TrainingDivergedException or CheckpointException or IOException or ArgumentException)
+                              or TrainingDivergedException or CheckpointException or IOException or ArgumentException
+                              or NotSupportedException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return e is CliException ? 2 : 1;
@@ -24,7 +26,7 @@ internal sealed class CliException(string message) : Exception(message);
 /// <param name="Options">Training options: the example's defaults overridden by the options given.</param>
 /// <param name="Given">The options written on the command line (e.g. "--lr").</param>
 internal sealed record CliArguments(TrainerOptions Options, IReadOnlySet<string> Given, string? Data, DeviceKind Device, string? Metrics,
-    string? Save, string? Load, string? Resume);
+    string? Save, string? Load, string? Resume, string? ExportOnnx);
 
 internal static class Cli
 {
@@ -85,6 +87,7 @@ internal static class Cli
                 Checkpoint.Save(network, cli.Save);
                 output.WriteLine($"model written to {Path.GetFullPath(cli.Save)}");
             }
+            ExportOnnx(cli, network, output);
             return 0;
         }
 
@@ -96,25 +99,48 @@ internal static class Cli
         string? checkpoint = cli.Save ?? cli.Resume;
         if (checkpoint is not null)
             output.WriteLine($"  checkpoint: {Path.GetFullPath(checkpoint)}, rewritten at each validation (best model + state to resume from)");
+        // --export-onnx exports the best model, which only a checkpoint keeps: without --save, one in a temporary file.
+        string? exportCheckpoint = checkpoint ?? (cli.ExportOnnx is null ? null
+            : Path.Combine(Path.GetTempPath(), $"dsl-export-{Environment.ProcessId}-{Guid.NewGuid():N}.ckpt"));
 
         Action<ProgressReport> report = report => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"epoch {report.Epoch,4}  loss {report.MeanLoss:F4}  validation {report.ValidationErrorPercent,6:F2}%" +
             $"{(report.TestErrorPercent is { } test ? $"  test {test,5:F2}% (best)" : "                   ")}" +
             $"  {report.ImagesPerSecond,9:N0} img/s  {report.Elapsed.TotalSeconds,7:F1} s"));
-        TrainingResult result = cli.Resume is not null
-            ? Trainer.Resume(network, data, cli.Resume, report, cli.Given.Contains("--epochs") ? options.Epochs : null, savePath: cli.Save)
-            : Trainer.Train(network, data, options, report, checkpoint);
+        TrainingResult result;
+        try
+        {
+            result = cli.Resume is not null
+                ? Trainer.Resume(network, data, cli.Resume, report, cli.Given.Contains("--epochs") ? options.Epochs : null, savePath: cli.Save)
+                : Trainer.Train(network, data, options, report, exportCheckpoint);
 
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"done: {result.Epochs} epochs{(result.StoppedEarly ? " (early stop)" : "")} in {result.WallSeconds:F1} s " +
-            $"({result.TrainSeconds:F1} s training, {result.TrainImagesPerSecond:N0} img/s); best validation error " +
-            $"{result.BestValidationErrorPercent:F2}% at epoch {result.BestEpoch}, test error {result.TestErrorPercent:F2}%"));
-        if (checkpoint is not null && File.Exists(checkpoint))
-            output.WriteLine($"checkpoint: {Path.GetFullPath(checkpoint)} holds the best model (epoch {result.BestEpoch}); " +
-                             $"use it with --load, or continue the run with --resume");
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"done: {result.Epochs} epochs{(result.StoppedEarly ? " (early stop)" : "")} in {result.WallSeconds:F1} s " +
+                $"({result.TrainSeconds:F1} s training, {result.TrainImagesPerSecond:N0} img/s); best validation error " +
+                $"{result.BestValidationErrorPercent:F2}% at epoch {result.BestEpoch}, test error {result.TestErrorPercent:F2}%"));
+            if (checkpoint is not null && File.Exists(checkpoint))
+                output.WriteLine($"checkpoint: {Path.GetFullPath(checkpoint)} holds the best model (epoch {result.BestEpoch}); " +
+                                 $"use it with --load, or continue the run with --resume");
+            if (cli.ExportOnnx is not null && exportCheckpoint is not null && File.Exists(exportCheckpoint))
+                Checkpoint.Load(exportCheckpoint, network); // the best model, whose test error is reported above
+            ExportOnnx(cli, network, output);
+        }
+        finally
+        {
+            if (checkpoint is null && exportCheckpoint is not null) File.Delete(exportCheckpoint);
+        }
 
         if (cli.Metrics is not null) WriteMetrics(cli.Metrics, example, options, network, result, output);
         return 0;
+    }
+
+    /// <summary>Writes the network's current parameters as an ONNX model when --export-onnx asks for it.</summary>
+    private static void ExportOnnx(CliArguments cli, INetwork network, TextWriter output)
+    {
+        if (cli.ExportOnnx is null) return;
+        network.ExportOnnx(cli.ExportOnnx);
+        output.WriteLine($"ONNX model written to {Path.GetFullPath(cli.ExportOnnx)} (input '{OnnxExporter.InputName}', " +
+                         $"output '{OnnxExporter.OutputName}', opset {OnnxExporter.OpsetVersion})");
     }
 
     /// <summary>Whether the command line's value of hyper-parameter <paramref name="name"/> differs from the stored run's.</summary>
@@ -138,7 +164,7 @@ internal static class Cli
 
     private static CliArguments ParseOptions(TrainerOptions options, ReadOnlySpan<string> args)
     {
-        string? data = null, metrics = null, save = null, load = null, resume = null;
+        string? data = null, metrics = null, save = null, load = null, resume = null, exportOnnx = null;
         var given = new HashSet<string>();
         DeviceKind device = DeviceKind.Auto;
         for (int i = 0; i < args.Length; i++)
@@ -159,7 +185,7 @@ internal static class Cli
                 "--decay" => options with { LearningRateDecay = Float(name, value) },
                 "--patience" => options with { Patience = Int(name, value, min: 1) },
                 "--seed" => options with { Seed = Int(name, value, min: int.MinValue) },
-                "--data" or "--device" or "--metrics-json" or "--save" or "--load" or "--resume" => options,
+                "--data" or "--device" or "--metrics-json" or "--save" or "--load" or "--resume" or "--export-onnx" => options,
                 _ => throw new CliException($"Unknown option '{name}'. See --help."),
             };
             switch (name)
@@ -169,13 +195,14 @@ internal static class Cli
                 case "--save": save = value; break;
                 case "--load": load = value; break;
                 case "--resume": resume = value; break;
+                case "--export-onnx": exportOnnx = value; break;
                 case "--device":
                     try { device = ComputeDevice.ParseKind(value); }
                     catch (ArgumentException e) { throw new CliException(e.Message); }
                     break;
             }
         }
-        return new CliArguments(options, given, data, device, metrics, save, load, resume);
+        return new CliArguments(options, given, data, device, metrics, save, load, resume, exportOnnx);
     }
 
     private static int Int(string name, string value, int min) =>
@@ -246,6 +273,9 @@ internal static class Cli
           --resume FILE       continue the run checkpointed in FILE exactly where it was (same options, data and
                               shuffling; on the CPU the same final weights as without the interruption), writing
                               on to FILE, or to --save's file if given; --epochs may raise the epoch bound
+          --export-onnx FILE  after training, write the best model as an ONNX model (opset 13: input 'images'
+                              (N, 1, 28, 28) or (N, 784), output 'probabilities' (N, 10)); with --epochs 0, the
+                              loaded (or initial) model
           --help              this text
         """;
 }
