@@ -4,6 +4,7 @@ using Dsl;
 using Dsl.Checkpoints;
 using Dsl.Data;
 using Dsl.Examples;
+using Dsl.Onnx;
 using Dsl.Training;
 using Dsl.Visualization;
 
@@ -13,7 +14,8 @@ try
     return Cli.Run(args, Console.Out);
 }
 catch (Exception e) when (e is CliException or DataFormatException or DataDownloadException or DeviceUnavailableException
-                              or TrainingDivergedException or CheckpointException or IOException or ArgumentException)
+                              or TrainingDivergedException or CheckpointException or IOException or ArgumentException
+                              or NotSupportedException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return e is CliException ? 2 : 1;
@@ -25,7 +27,7 @@ internal sealed class CliException(string message) : Exception(message);
 /// <param name="Options">Training options: the example's defaults overridden by the options given.</param>
 /// <param name="Given">The options written on the command line (e.g. "--lr").</param>
 internal sealed record CliArguments(TrainerOptions Options, IReadOnlySet<string> Given, string? Data, DeviceKind Device, string? Metrics,
-    string? Save, string? Load, string? Resume, PretrainArguments Pretrain);
+    string? Save, string? Load, string? Resume, string? ExportOnnx, PretrainArguments Pretrain);
 
 /// <summary>The pre-training options: each overrides what the [Rbm] attributes declare, for every RBM.</summary>
 internal sealed record PretrainArguments(int? Epochs, float? LearningRate, int? GibbsSteps, bool? Persistent, int? BatchSize,
@@ -106,6 +108,7 @@ internal static class Cli
                 Checkpoint.Save(network, cli.Save);
                 output.WriteLine($"model written to {Path.GetFullPath(cli.Save)}");
             }
+            ExportOnnx(cli, network, output);
             return 0;
         }
 
@@ -117,22 +120,36 @@ internal static class Cli
         string? checkpoint = cli.Save ?? cli.Resume;
         if (checkpoint is not null)
             output.WriteLine($"  checkpoint: {Path.GetFullPath(checkpoint)}, rewritten at each validation (best model + state to resume from)");
+        // --export-onnx exports the best model, which only a checkpoint keeps: without --save, one in a temporary file.
+        string? exportCheckpoint = checkpoint ?? (cli.ExportOnnx is null ? null
+            : Path.Combine(Path.GetTempPath(), $"dsl-export-{Environment.ProcessId}-{Guid.NewGuid():N}.ckpt"));
 
         Action<ProgressReport> report = report => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"epoch {report.Epoch,4}  loss {report.MeanLoss:F4}  validation {report.ValidationErrorPercent,6:F2}%" +
             $"{(report.TestErrorPercent is { } test ? $"  test {test,5:F2}% (best)" : "                   ")}" +
             $"  {report.ImagesPerSecond,9:N0} img/s  {report.Elapsed.TotalSeconds,7:F1} s"));
-        TrainingResult result = cli.Resume is not null
-            ? Trainer.Resume(network, data, cli.Resume, report, cli.Given.Contains("--epochs") ? options.Epochs : null, savePath: cli.Save)
-            : Trainer.Train(network, data, options, report, checkpoint);
+        TrainingResult result;
+        try
+        {
+            result = cli.Resume is not null
+                ? Trainer.Resume(network, data, cli.Resume, report, cli.Given.Contains("--epochs") ? options.Epochs : null, savePath: cli.Save)
+                : Trainer.Train(network, data, options, report, exportCheckpoint);
 
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"done: {result.Epochs} epochs{(result.StoppedEarly ? " (early stop)" : "")} in {result.WallSeconds:F1} s " +
-            $"({result.TrainSeconds:F1} s training, {result.TrainImagesPerSecond:N0} img/s); best validation error " +
-            $"{result.BestValidationErrorPercent:F2}% at epoch {result.BestEpoch}, test error {result.TestErrorPercent:F2}%"));
-        if (checkpoint is not null && File.Exists(checkpoint))
-            output.WriteLine($"checkpoint: {Path.GetFullPath(checkpoint)} holds the best model (epoch {result.BestEpoch}); " +
-                             $"use it with --load, or continue the run with --resume");
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"done: {result.Epochs} epochs{(result.StoppedEarly ? " (early stop)" : "")} in {result.WallSeconds:F1} s " +
+                $"({result.TrainSeconds:F1} s training, {result.TrainImagesPerSecond:N0} img/s); best validation error " +
+                $"{result.BestValidationErrorPercent:F2}% at epoch {result.BestEpoch}, test error {result.TestErrorPercent:F2}%"));
+            if (checkpoint is not null && File.Exists(checkpoint))
+                output.WriteLine($"checkpoint: {Path.GetFullPath(checkpoint)} holds the best model (epoch {result.BestEpoch}); " +
+                                 $"use it with --load, or continue the run with --resume");
+            if (cli.ExportOnnx is not null && exportCheckpoint is not null && File.Exists(exportCheckpoint))
+                Checkpoint.Load(exportCheckpoint, network); // the best model, whose test error is reported above
+            ExportOnnx(cli, network, output);
+        }
+        finally
+        {
+            if (checkpoint is null && exportCheckpoint is not null) File.Delete(exportCheckpoint);
+        }
 
         if (cli.Metrics is not null) WriteMetrics(cli.Metrics, example, options, network, result, output);
         return 0;
@@ -187,6 +204,15 @@ internal static class Cli
         }
     }
 
+    /// <summary>Writes the network's current parameters as an ONNX model when --export-onnx asks for it.</summary>
+    private static void ExportOnnx(CliArguments cli, INetwork network, TextWriter output)
+    {
+        if (cli.ExportOnnx is null) return;
+        network.ExportOnnx(cli.ExportOnnx);
+        output.WriteLine($"ONNX model written to {Path.GetFullPath(cli.ExportOnnx)} (input '{OnnxExporter.InputName}', " +
+                         $"output '{OnnxExporter.OutputName}', opset {OnnxExporter.OpsetVersion})");
+    }
+
     /// <summary>Whether the command line's value of hyper-parameter <paramref name="name"/> differs from the stored run's.</summary>
     private static bool Differs(string name, TrainerOptions given, TrainerOptions stored) => name switch
     {
@@ -208,7 +234,7 @@ internal static class Cli
 
     private static CliArguments ParseOptions(TrainerOptions options, ReadOnlySpan<string> args)
     {
-        string? data = null, metrics = null, save = null, load = null, resume = null, filters = null, samples = null;
+        string? data = null, metrics = null, save = null, load = null, resume = null, filters = null, samples = null, exportOnnx = null;
         int? pretrainEpochs = null, gibbsSteps = null, pretrainBatch = null;
         float? pretrainRate = null;
         bool? persistent = null;
@@ -233,7 +259,7 @@ internal static class Cli
                 "--decay" => options with { LearningRateDecay = Float(name, value) },
                 "--patience" => options with { Patience = Int(name, value, min: 1) },
                 "--seed" => options with { Seed = Int(name, value, min: int.MinValue) },
-                "--data" or "--device" or "--metrics-json" or "--save" or "--load" or "--resume" => options,
+                "--data" or "--device" or "--metrics-json" or "--save" or "--load" or "--resume" or "--export-onnx" => options,
                 "--pretrain-epochs" or "--pretrain-lr" or "--gibbs-steps" or "--pretrain-batch" or "--filters" or "--samples" => options,
                 _ => throw new CliException($"Unknown option '{name}'. See --help."),
             };
@@ -244,6 +270,7 @@ internal static class Cli
                 case "--save": save = value; break;
                 case "--load": load = value; break;
                 case "--resume": resume = value; break;
+                case "--export-onnx": exportOnnx = value; break;
                 case "--pretrain-epochs": pretrainEpochs = Int(name, value, min: 0); break;
                 case "--pretrain-lr": pretrainRate = Float(name, value); break;
                 case "--gibbs-steps": gibbsSteps = Int(name, value, min: 1); break;
@@ -256,7 +283,7 @@ internal static class Cli
                     break;
             }
         }
-        return new CliArguments(options, given, data, device, metrics, save, load, resume,
+        return new CliArguments(options, given, data, device, metrics, save, load, resume, exportOnnx,
             new PretrainArguments(pretrainEpochs, pretrainRate, gibbsSteps, persistent, pretrainBatch, filters, samples));
     }
 
@@ -328,6 +355,9 @@ internal static class Cli
           --resume FILE       continue the run checkpointed in FILE exactly where it was (same options, data and
                               shuffling; on the CPU the same final weights as without the interruption), writing
                               on to FILE, or to --save's file if given; --epochs may raise the epoch bound
+          --export-onnx FILE  after training, write the best model as an ONNX model (opset 13: input 'images'
+                              (N, 1, 28, 28) or (N, 784), output 'probabilities' (N, 10)); with --epochs 0, the
+                              loaded (or initial) model
         pre-training (networks with [Rbm] layers: each option overrides what the attributes declare, for every RBM):
           --pretrain-epochs N epochs per RBM (0: no pre-training)
           --pretrain-lr X     pre-training learning rate

@@ -35,13 +35,63 @@ public interface INetwork : IDisposable
 /// <param name="L2">Weight of ΣW² in the cost.</param>
 public readonly record struct TrainingSettings(float LearningRate, float Momentum = 0f, float L1 = 0f, float L2 = 0f);
 
-/// <summary>One layer of a declared network, as the generator inferred it.</summary>
+/// <summary>What a layer computes, as <see cref="LayerInfo.Kind"/> says it to tools that rebuild a network elsewhere
+/// (e.g. the ONNX exporter).</summary>
+public enum LayerKind
+{
+    /// <summary>Not described: a <see cref="LayerInfo"/> made by hand, or a layer kind the generator does not describe.</summary>
+    Unspecified,
+    /// <summary>y = f(x·W + b), W (inputs, <see cref="LayerInfo.Units"/>) row-major; an image input is flattened
+    /// channel-major first.</summary>
+    Dense,
+    /// <summary>Cross-correlation with W (<see cref="LayerInfo.Units"/> filters, channels, kernel height, kernel width), zero
+    /// <see cref="LayerInfo.Padding"/> on every side, windows <see cref="LayerInfo.Stride"/> apart, plus a bias per filter.</summary>
+    Conv,
+    /// <summary>Maximum over each channel's <see cref="LayerInfo.KernelHeight"/>×<see cref="LayerInfo.KernelWidth"/> windows,
+    /// <see cref="LayerInfo.Stride"/> apart, without padding.</summary>
+    MaxPool,
+    /// <summary>A restricted Boltzmann machine, which in the network is y = σ(x·W + b) exactly as a Dense Sigmoid layer
+    /// (W (inputs, <see cref="LayerInfo.Units"/> hidden units)); its visible biases serve pre-training only.</summary>
+    Rbm,
+}
+
+/// <summary>One layer of a declared network, as the generator inferred it. The positional members describe it for people;
+/// the init-only ones (<see cref="Kind"/> on) for tools, which rebuild the layer from them.</summary>
 /// <param name="Description">The declaration, e.g. "Dense(500, Tanh)".</param>
 /// <param name="InputShape">Shape of what the layer reads, e.g. "784" or "1×28×28".</param>
 /// <param name="OutputShape">Shape of what it produces.</param>
 /// <param name="Parameters">Number of trainable parameters.</param>
 /// <param name="FlopsPerImage">Multiply-adds ×2 of the forward pass for one image.</param>
-public sealed record LayerInfo(string Description, string InputShape, string OutputShape, long Parameters, long FlopsPerImage);
+public sealed record LayerInfo(string Description, string InputShape, string OutputShape, long Parameters, long FlopsPerImage)
+{
+    /// <summary>What the layer computes; <see cref="LayerKind.Unspecified"/> when not described.</summary>
+    public LayerKind Kind { get; init; }
+
+    /// <summary>The non-linearity applied to the layer's output (<see cref="Activation.Identity"/> for pooling).</summary>
+    public Activation Activation { get; init; }
+
+    /// <summary>Output units of a Dense layer, filters of a Conv layer; 0 otherwise.</summary>
+    public int Units { get; init; }
+
+    /// <summary>Kernel height of a Conv layer, window height of a MaxPool layer; 0 otherwise.</summary>
+    public int KernelHeight { get; init; }
+
+    /// <summary>Kernel width of a Conv layer, window width of a MaxPool layer; 0 otherwise.</summary>
+    public int KernelWidth { get; init; }
+
+    /// <summary>Distance between windows of a Conv or MaxPool layer, the same along both axes; 0 otherwise.</summary>
+    public int Stride { get; init; }
+
+    /// <summary>Zero padding on every side of a Conv layer's input; 0 otherwise.</summary>
+    public int Padding { get; init; }
+
+    /// <summary>Shape of one input image as the layer reads it: [channels, height, width] for an image, [features] for a
+    /// vector; empty when not described.</summary>
+    public IReadOnlyList<int> InputDimensions { get; init; } = [];
+
+    /// <summary>Shape of one image's output, as <see cref="InputDimensions"/>.</summary>
+    public IReadOnlyList<int> OutputDimensions { get; init; } = [];
+}
 
 /// <summary>A network's declaration after shape inference, emitted as a constant by the generator.</summary>
 public sealed record NetworkInfo(string Name, int Channels, int Height, int Width, int Classes, IReadOnlyList<LayerInfo> Layers)

@@ -35,10 +35,14 @@ namespace Dsl.Examples
         /// <summary>The declaration after shape inference: layers, shapes, parameter and FLOP counts.</summary>
         public static global::Dsl.NetworkInfo Info { get; } = new global::Dsl.NetworkInfo("Dbn", 1, 1, 784, 10, new global::Dsl.LayerInfo[]
         {
-            new global::Dsl.LayerInfo("Rbm(1000)", "784", "1000", 785784, 1568000),
-            new global::Dsl.LayerInfo("Rbm(1000)", "1000", "1000", 1002000, 2000000),
-            new global::Dsl.LayerInfo("Rbm(1000)", "1000", "1000", 1002000, 2000000),
-            new global::Dsl.LayerInfo("Dense(10, Softmax)", "1000", "10", 10010, 20000),
+            new global::Dsl.LayerInfo("Rbm(1000)", "784", "1000", 785784, 1568000)
+                { Kind = global::Dsl.LayerKind.Rbm, Activation = global::Dsl.Activation.Sigmoid, Units = 1000, InputDimensions = new[] { 784 }, OutputDimensions = new[] { 1000 } },
+            new global::Dsl.LayerInfo("Rbm(1000)", "1000", "1000", 1002000, 2000000)
+                { Kind = global::Dsl.LayerKind.Rbm, Activation = global::Dsl.Activation.Sigmoid, Units = 1000, InputDimensions = new[] { 1000 }, OutputDimensions = new[] { 1000 } },
+            new global::Dsl.LayerInfo("Rbm(1000)", "1000", "1000", 1002000, 2000000)
+                { Kind = global::Dsl.LayerKind.Rbm, Activation = global::Dsl.Activation.Sigmoid, Units = 1000, InputDimensions = new[] { 1000 }, OutputDimensions = new[] { 1000 } },
+            new global::Dsl.LayerInfo("Dense(10, Softmax)", "1000", "10", 10010, 20000)
+                { Kind = global::Dsl.LayerKind.Dense, Activation = global::Dsl.Activation.Softmax, Units = 10, InputDimensions = new[] { 1000 }, OutputDimensions = new[] { 10 } },
         });
 
         /// <summary>

@@ -37,12 +37,18 @@ namespace Dsl.Examples
         /// <summary>The declaration after shape inference: layers, shapes, parameter and FLOP counts.</summary>
         public static global::Dsl.NetworkInfo Info { get; } = new global::Dsl.NetworkInfo("LeNet5", 1, 28, 28, 10, new global::Dsl.LayerInfo[]
         {
-            new global::Dsl.LayerInfo("Conv(5, 5, 20, Tanh)", "1×28×28", "20×24×24", 520, 576000),
-            new global::Dsl.LayerInfo("MaxPool(2)", "20×24×24", "20×12×12", 0, 11520),
-            new global::Dsl.LayerInfo("Conv(5, 5, 50, Tanh)", "20×12×12", "50×8×8", 25050, 3200000),
-            new global::Dsl.LayerInfo("MaxPool(2)", "50×8×8", "50×4×4", 0, 3200),
-            new global::Dsl.LayerInfo("Dense(500, Tanh)", "50×4×4", "500", 400500, 800000),
-            new global::Dsl.LayerInfo("Dense(10, Softmax)", "500", "10", 5010, 10000),
+            new global::Dsl.LayerInfo("Conv(5, 5, 20, Tanh)", "1×28×28", "20×24×24", 520, 576000)
+                { Kind = global::Dsl.LayerKind.Conv, Activation = global::Dsl.Activation.Tanh, Units = 20, KernelHeight = 5, KernelWidth = 5, Stride = 1, Padding = 0, InputDimensions = new[] { 1, 28, 28 }, OutputDimensions = new[] { 20, 24, 24 } },
+            new global::Dsl.LayerInfo("MaxPool(2)", "20×24×24", "20×12×12", 0, 11520)
+                { Kind = global::Dsl.LayerKind.MaxPool, KernelHeight = 2, KernelWidth = 2, Stride = 2, InputDimensions = new[] { 20, 24, 24 }, OutputDimensions = new[] { 20, 12, 12 } },
+            new global::Dsl.LayerInfo("Conv(5, 5, 50, Tanh)", "20×12×12", "50×8×8", 25050, 3200000)
+                { Kind = global::Dsl.LayerKind.Conv, Activation = global::Dsl.Activation.Tanh, Units = 50, KernelHeight = 5, KernelWidth = 5, Stride = 1, Padding = 0, InputDimensions = new[] { 20, 12, 12 }, OutputDimensions = new[] { 50, 8, 8 } },
+            new global::Dsl.LayerInfo("MaxPool(2)", "50×8×8", "50×4×4", 0, 3200)
+                { Kind = global::Dsl.LayerKind.MaxPool, KernelHeight = 2, KernelWidth = 2, Stride = 2, InputDimensions = new[] { 50, 8, 8 }, OutputDimensions = new[] { 50, 4, 4 } },
+            new global::Dsl.LayerInfo("Dense(500, Tanh)", "50×4×4", "500", 400500, 800000)
+                { Kind = global::Dsl.LayerKind.Dense, Activation = global::Dsl.Activation.Tanh, Units = 500, InputDimensions = new[] { 50, 4, 4 }, OutputDimensions = new[] { 500 } },
+            new global::Dsl.LayerInfo("Dense(10, Softmax)", "500", "10", 5010, 10000)
+                { Kind = global::Dsl.LayerKind.Dense, Activation = global::Dsl.Activation.Softmax, Units = 10, InputDimensions = new[] { 500 }, OutputDimensions = new[] { 10 } },
         });
 
         /// <summary>

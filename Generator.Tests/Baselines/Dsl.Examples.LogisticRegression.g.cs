@@ -32,7 +32,8 @@ namespace Dsl.Examples
         /// <summary>The declaration after shape inference: layers, shapes, parameter and FLOP counts.</summary>
         public static global::Dsl.NetworkInfo Info { get; } = new global::Dsl.NetworkInfo("LogisticRegression", 1, 1, 784, 10, new global::Dsl.LayerInfo[]
         {
-            new global::Dsl.LayerInfo("Dense(10, Softmax)", "784", "10", 7850, 15680),
+            new global::Dsl.LayerInfo("Dense(10, Softmax)", "784", "10", 7850, 15680)
+                { Kind = global::Dsl.LayerKind.Dense, Activation = global::Dsl.Activation.Softmax, Units = 10, InputDimensions = new[] { 784 }, OutputDimensions = new[] { 10 } },
         });
 
         /// <summary>

@@ -33,8 +33,10 @@ namespace Dsl.Examples
         /// <summary>The declaration after shape inference: layers, shapes, parameter and FLOP counts.</summary>
         public static global::Dsl.NetworkInfo Info { get; } = new global::Dsl.NetworkInfo("Mlp", 1, 1, 784, 10, new global::Dsl.LayerInfo[]
         {
-            new global::Dsl.LayerInfo("Dense(500, Tanh)", "784", "500", 392500, 784000),
-            new global::Dsl.LayerInfo("Dense(10, Softmax)", "500", "10", 5010, 10000),
+            new global::Dsl.LayerInfo("Dense(500, Tanh)", "784", "500", 392500, 784000)
+                { Kind = global::Dsl.LayerKind.Dense, Activation = global::Dsl.Activation.Tanh, Units = 500, InputDimensions = new[] { 784 }, OutputDimensions = new[] { 500 } },
+            new global::Dsl.LayerInfo("Dense(10, Softmax)", "500", "10", 5010, 10000)
+                { Kind = global::Dsl.LayerKind.Dense, Activation = global::Dsl.Activation.Softmax, Units = 10, InputDimensions = new[] { 500 }, OutputDimensions = new[] { 10 } },
         });
 
         /// <summary>

@@ -77,7 +77,10 @@ namespace Dsl.Generator.Emit
             w.Line($"public static global::Dsl.NetworkInfo Info {{ get; }} = new global::Dsl.NetworkInfo(\"{network.Name}\", {input.Channels}, {input.Height}, {input.Width}, {network.Classes}, new global::Dsl.LayerInfo[]");
             w.Line("{");
             foreach (LayerModel layer in network.Layers)
-                w.Line($"    new global::Dsl.LayerInfo(\"{layer.Declaration}\", \"{layer.Input}\", \"{layer.Output}\", {layer.ParameterCount}, {layer.FlopsPerImage}),");
+            {
+                w.Line($"    new global::Dsl.LayerInfo(\"{layer.Declaration}\", \"{layer.Input}\", \"{layer.Output}\", {layer.ParameterCount}, {layer.FlopsPerImage})");
+                w.Line($"        {{ {LayerStructure(layer)} }},");
+            }
             w.Line("});");
             w.Line();
             w.Line("/// <summary>");
@@ -87,6 +90,40 @@ namespace Dsl.Generator.Emit
             w.Line("public static global::Dsl.INetwork Create(global::Dsl.ComputeDevice device, int batchCapacity, int seed = 0) =>");
             w.Line("    device.Accelerator is { } accelerator ? new Gpu(accelerator, batchCapacity, seed) : new Cpu<float>(batchCapacity, seed);");
         }
+
+        /// <summary>
+        /// The init-only members of a layer's <c>Dsl.LayerInfo</c>: its kind and numbers, from which tools (the ONNX
+        /// exporter) rebuild the layer. A new layer kind adds a case here and one in <c>Dsl.LayerKind</c>; without one it
+        /// is described by its shapes only (kind Unspecified).
+        /// </summary>
+        private static string LayerStructure(LayerModel layer)
+        {
+            string kind;
+            switch (layer)
+            {
+                case DenseLayer dense:
+                    kind = $"Kind = global::Dsl.LayerKind.Dense, Activation = global::Dsl.Activation.{dense.Activation}, Units = {dense.Units}";
+                    break;
+                case ConvLayer conv:
+                    kind = $"Kind = global::Dsl.LayerKind.Conv, Activation = global::Dsl.Activation.{conv.Activation}, Units = {conv.Filters}, " +
+                           $"KernelHeight = {conv.KernelHeight}, KernelWidth = {conv.KernelWidth}, Stride = {conv.Stride}, Padding = {conv.Padding}";
+                    break;
+                case RbmLayer rbm:
+                    kind = $"Kind = global::Dsl.LayerKind.Rbm, Activation = global::Dsl.Activation.Sigmoid, Units = {rbm.Hidden}";
+                    break;
+                case MaxPoolLayer pool:
+                    kind = $"Kind = global::Dsl.LayerKind.MaxPool, KernelHeight = {pool.Size}, KernelWidth = {pool.Size}, Stride = {pool.Stride}";
+                    break;
+                default:
+                    kind = $"Activation = global::Dsl.Activation.{layer.Activation}";
+                    break;
+            }
+            return $"{kind}, InputDimensions = {Dimensions(layer.Input)}, OutputDimensions = {Dimensions(layer.Output)}";
+        }
+
+        private static string Dimensions(Shape shape) => shape.IsFlat
+            ? $"new[] {{ {shape.Width} }}"
+            : $"new[] {{ {shape.Channels}, {shape.Height}, {shape.Width} }}";
 
         private static void CpuClass(SourceWriter w, NetworkModel network)
         {
