@@ -285,7 +285,7 @@ public sealed partial class FuzzTests(ITestOutputHelper output)
                         else some.Positional.RemoveAt(random.Next(some.Positional.Count));
                         break;
                     case 7 when some is not null: // a named argument, settable or not
-                        string[] names = ["Stride", "Padding", "Units", "Size", "Foo", "Activation"];
+                        string[] names = ["Stride", "Padding", "Units", "Size", "Foo", "Activation", "GibbsSteps", "Epochs", "LearningRate", "Persistent"];
                         some.Named.Add((names[random.Next(names.Length)],
                             random.Next(5) == 0 ? Arg.Bad("\"1\"") : Arg.Int(new long[] { 0, -1, 1, 2, 3, int.MaxValue }[random.Next(6)])));
                         break;
@@ -377,6 +377,13 @@ public sealed partial class FuzzTests(ITestOutputHelper output)
                         if ((shape.Height - size) % poolStride != 0 || (shape.Width - size) % poolStride != 0) return Verdict.DslError;
                         shape = shape with { Height = (shape.Height - size) / poolStride + 1, Width = (shape.Width - size) / poolStride + 1 };
                         break;
+                    case "Rbm":
+                        long hidden = args[0], gibbsSteps = Named("GibbsSteps", 1), epochs = Named("Epochs", 100), rate = Named("LearningRate", 1);
+                        if (last || attributes[i - 1].Kind is not ("Input" or "Rbm")) return Verdict.DslError;
+                        if (hidden <= 0 || gibbsSteps is < 1 or > 500 || epochs < 0 || rate <= 0) return Verdict.DslError;
+                        if (shape.Size * hidden > int.MaxValue) return Verdict.DslError;
+                        shape = new Shape(1, 1, hidden, false);
+                        break;
                     default: // a second [Input] is a compiler error, handled above
                         return Verdict.DslError;
                 }
@@ -392,7 +399,11 @@ public sealed partial class FuzzTests(ITestOutputHelper output)
             if (attribute.Named.Any(n => !n.Value.Fits(activationParameter: false))) return false;
             if (attribute.Named.Select(n => n.Name).Distinct().Count() != attribute.Named.Count) return false;
             int count = attribute.Positional.Count;
-            string[] settable = attribute.Kind switch { "Conv" => ["Stride", "Padding"], "MaxPool" => ["Stride"], _ => [] };
+            // The fuzz's named values are whole numbers: they bind to int properties, and to LearningRate (a double).
+            string[] settable = attribute.Kind switch
+            {
+                "Conv" => ["Stride", "Padding"], "MaxPool" => ["Stride"], "Rbm" => ["GibbsSteps", "Epochs", "LearningRate"], _ => [],
+            };
             if (attribute.Named.Any(n => !settable.Contains(n.Name))) return false;
             return attribute.Kind switch
             {
@@ -400,6 +411,7 @@ public sealed partial class FuzzTests(ITestOutputHelper output)
                 "Dense" => count is 1 or 2,
                 "Conv" => count is 3 or 4,
                 "MaxPool" => count == 1,
+                "Rbm" => count == 1,
                 _ => false,
             };
         }
@@ -412,6 +424,17 @@ public sealed partial class FuzzTests(ITestOutputHelper output)
             attributes.Add(input);
             bool image = input.Positional.Count == 3;
             long height = image ? input.Positional[1].Value!.Value : 1, width = image ? input.Positional[2].Value!.Value : 1;
+            if (random.Next(4) == 0) // a Deep Belief Network: RBMs straight after the input
+            {
+                for (int r = random.Next(1, 3); r > 0; r--)
+                {
+                    var rbm = Layer("Rbm", random.Next(1, 30));
+                    if (random.Next(3) == 0) rbm.Named.Add(("GibbsSteps", Arg.Int(random.Next(1, 16))));
+                    if (random.Next(3) == 0) rbm.Named.Add(("Epochs", Arg.Int(random.Next(0, 20))));
+                    attributes.Add(rbm);
+                }
+                image = false;
+            }
             int layers = random.Next(0, 5);
             for (int i = 0; i < layers; i++)
             {
@@ -451,10 +474,11 @@ public sealed partial class FuzzTests(ITestOutputHelper output)
         private static Attr RandomInput(Random random) =>
             random.Next(2) == 0 ? Layer("Input", random.Next(1, 800)) : Layer("Input", random.Next(1, 4), random.Next(1, 30), random.Next(1, 30));
 
-        private static Attr RandomLayer(Random random) => random.Next(3) switch
+        private static Attr RandomLayer(Random random) => random.Next(4) switch
         {
             0 => Layer("Dense", random.Next(-1, 20), random.Next(0, 5)),
             1 => Layer("Conv", random.Next(0, 6), random.Next(0, 6), random.Next(0, 5), random.Next(0, 4)),
+            2 => Layer("Rbm", random.Next(-1, 20)),
             _ => Layer("MaxPool", random.Next(0, 4)),
         };
 
