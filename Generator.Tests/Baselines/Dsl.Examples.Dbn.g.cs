@@ -199,7 +199,8 @@ namespace Dsl.Examples
             /// <inheritdoc/>
             public float PretrainStep(int rbm, global::System.ReadOnlySpan<float> images, int count, global::Dsl.RbmSettings settings)
             {
-                CheckBatch(images.Length, count, nameof(images));
+                if (count < 1 || count > BatchCapacity) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, $"Minibatch size must be in [1, {BatchCapacity}].");
+                if (images.Length < count * InputSize) throw new global::System.ArgumentException($"Expected {count} images of {InputSize} values, got {images.Length} values.", nameof(images));
                 if (settings.GibbsSteps < 1 || settings.GibbsSteps > 500)
                     throw new global::System.ArgumentOutOfRangeException(nameof(settings), settings.GibbsSteps, "Gibbs steps must be in [1, 500].");
                 global::System.ReadOnlySpan<T> input = ToT(images[..(count * InputSize)]);
@@ -217,7 +218,7 @@ namespace Dsl.Examples
             /// <inheritdoc/>
             public void CopyRbmWeights(int rbm, global::System.Span<float> destination)
             {
-                T[] weights = rbm switch
+                var weights = rbm switch
                 {
                     0 => W1,
                     1 => W2,
@@ -420,7 +421,7 @@ namespace Dsl.Examples
 
         /// <summary>Dbn as ILGPU kernels specialised with its shapes, for CUDA, OpenCL or ILGPU's CPU simulator.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Dsl.Generator", "1.0.0")]
-        public sealed class Gpu : global::Dsl.Gpu.GpuNetwork
+        public sealed class Gpu : global::Dsl.Gpu.GpuNetwork, global::Dsl.IPretrainable
         {
             // Parameters, their gradients (d) and momentum (v), on the device.
             private readonly global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense> W1, dW1, vW1; // (784, 1000)
@@ -439,18 +440,46 @@ namespace Dsl.Examples
             private readonly global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense> A2, dA2; // (n, 1000)
             private readonly global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense> A3, dA3; // (n, 1000)
             private readonly global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense> A4, dA4; // (n, 10)
+            // Layer 1 pre-training, as on the CPU: hidden means of the data, hidden samples, visible means and samples,
+            // hidden means of the chain, the persistent chain; host copies for the monitoring cost.
+            private readonly global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense> Rbm1HiddenMeans0, Rbm1Hidden, Rbm1VisibleMeans, Rbm1Visible, Rbm1HiddenMeans, Rbm1Chain;
+            private readonly float[] _rbm1HostData, _rbm1HostMeans, _rbm1HostWeights, _rbm1HostVisibleBias, _rbm1HostHiddenBias, _rbm1HostScratch;
+            private uint _rbm1Updates;
+            // Layer 2 pre-training, as on the CPU: hidden means of the data, hidden samples, visible means and samples,
+            // hidden means of the chain, the persistent chain; host copies for the monitoring cost.
+            private readonly global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense> Rbm2HiddenMeans0, Rbm2Hidden, Rbm2VisibleMeans, Rbm2Visible, Rbm2HiddenMeans, Rbm2Chain;
+            private readonly float[] _rbm2HostData, _rbm2HostMeans, _rbm2HostWeights, _rbm2HostVisibleBias, _rbm2HostHiddenBias, _rbm2HostScratch;
+            private uint _rbm2Updates;
+            // Layer 3 pre-training, as on the CPU: hidden means of the data, hidden samples, visible means and samples,
+            // hidden means of the chain, the persistent chain; host copies for the monitoring cost.
+            private readonly global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense> Rbm3HiddenMeans0, Rbm3Hidden, Rbm3VisibleMeans, Rbm3Visible, Rbm3HiddenMeans, Rbm3Chain;
+            private readonly float[] _rbm3HostData, _rbm3HostMeans, _rbm3HostWeights, _rbm3HostVisibleBias, _rbm3HostHiddenBias, _rbm3HostScratch;
+            private uint _rbm3Updates;
+            private readonly ulong _samplingSeed; // keys the counter-based random numbers of pre-training
             // Kernels.
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _layer1Forward;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float> _layer1WeightGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _layer1BiasGradient;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _rbm1VisibleMeans;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, ulong, uint, uint> _rbm1Sample;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _rbm1WeightGradient;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _rbm1VisibleBiasGradient, _rbm1HiddenBiasGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _layer2Forward;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float> _layer2WeightGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _layer2BiasGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _layer2InputGradient;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _rbm2VisibleMeans;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, ulong, uint, uint> _rbm2Sample;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _rbm2WeightGradient;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _rbm2VisibleBiasGradient, _rbm2HiddenBiasGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _layer3Forward;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float> _layer3WeightGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _layer3BiasGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _layer3InputGradient;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _rbm3VisibleMeans;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, ulong, uint, uint> _rbm3Sample;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _rbm3WeightGradient;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _rbm3VisibleBiasGradient, _rbm3HiddenBiasGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _layer4Forward;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float> _layer4WeightGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _layer4BiasGradient;
@@ -476,6 +505,21 @@ namespace Dsl.Examples
                 A2 = Allocate(batchCapacity * 1000); dA2 = Allocate(batchCapacity * 1000);
                 A3 = Allocate(batchCapacity * 1000); dA3 = Allocate(batchCapacity * 1000);
                 A4 = Allocate(batchCapacity * 10); dA4 = Allocate(batchCapacity * 10);
+                Rbm1HiddenMeans0 = Allocate(batchCapacity * 1000); Rbm1Hidden = Allocate(batchCapacity * 1000); Rbm1HiddenMeans = Allocate(batchCapacity * 1000); Rbm1Chain = Allocate(batchCapacity * 1000);
+                Rbm1VisibleMeans = Allocate(batchCapacity * 784); Rbm1Visible = Allocate(batchCapacity * 784);
+                _rbm1HostData = new float[batchCapacity * 784]; _rbm1HostMeans = new float[batchCapacity * 784];
+                _rbm1HostWeights = new float[784 * 1000]; _rbm1HostVisibleBias = new float[784]; _rbm1HostHiddenBias = new float[1000];
+                _rbm1HostScratch = new float[global::Dsl.Layers.Rbm.PseudoLikelihoodScratchLength(batchCapacity, 784, 1000)];
+                Rbm2HiddenMeans0 = Allocate(batchCapacity * 1000); Rbm2Hidden = Allocate(batchCapacity * 1000); Rbm2HiddenMeans = Allocate(batchCapacity * 1000); Rbm2Chain = Allocate(batchCapacity * 1000);
+                Rbm2VisibleMeans = Allocate(batchCapacity * 1000); Rbm2Visible = Allocate(batchCapacity * 1000);
+                _rbm2HostData = new float[batchCapacity * 1000]; _rbm2HostMeans = new float[batchCapacity * 1000];
+                _rbm2HostWeights = new float[1000 * 1000]; _rbm2HostVisibleBias = new float[1000]; _rbm2HostHiddenBias = new float[1000];
+                _rbm2HostScratch = new float[global::Dsl.Layers.Rbm.PseudoLikelihoodScratchLength(batchCapacity, 1000, 1000)];
+                Rbm3HiddenMeans0 = Allocate(batchCapacity * 1000); Rbm3Hidden = Allocate(batchCapacity * 1000); Rbm3HiddenMeans = Allocate(batchCapacity * 1000); Rbm3Chain = Allocate(batchCapacity * 1000);
+                Rbm3VisibleMeans = Allocate(batchCapacity * 1000); Rbm3Visible = Allocate(batchCapacity * 1000);
+                _rbm3HostData = new float[batchCapacity * 1000]; _rbm3HostMeans = new float[batchCapacity * 1000];
+                _rbm3HostWeights = new float[1000 * 1000]; _rbm3HostVisibleBias = new float[1000]; _rbm3HostHiddenBias = new float[1000];
+                _rbm3HostScratch = new float[global::Dsl.Layers.Rbm.PseudoLikelihoodScratchLength(batchCapacity, 1000, 1000)];
                 Parameters = new global::Dsl.Gpu.GpuParameter[]
                 {
                     new global::Dsl.Gpu.GpuParameter("W1", new[] { 784, 1000 }, W1, dW1, vW1, Regularized: true),
@@ -493,20 +537,36 @@ namespace Dsl.Examples
                 _layer1Forward = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer1Forward);
                 _layer1WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float>(accelerator, Layer1WeightGradient);
                 _layer1BiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer1BiasGradient);
+                _rbm1VisibleMeans = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer1VisibleMeans);
+                _rbm1Sample = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, ulong, uint, uint>(accelerator, global::Dsl.Layers.Rbm.SampleKernel);
+                _rbm1WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer1RbmWeightGradient);
+                _rbm1VisibleBiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer1RbmVisibleBiasGradient);
+                _rbm1HiddenBiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer1RbmHiddenBiasGradient);
                 _layer2Forward = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer2Forward);
                 _layer2WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float>(accelerator, Layer2WeightGradient);
                 _layer2BiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer2BiasGradient);
                 _layer2InputGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer2InputGradient);
+                _rbm2VisibleMeans = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer2VisibleMeans);
+                _rbm2Sample = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, ulong, uint, uint>(accelerator, global::Dsl.Layers.Rbm.SampleKernel);
+                _rbm2WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer2RbmWeightGradient);
+                _rbm2VisibleBiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer2RbmVisibleBiasGradient);
+                _rbm2HiddenBiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer2RbmHiddenBiasGradient);
                 _layer3Forward = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer3Forward);
                 _layer3WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float>(accelerator, Layer3WeightGradient);
                 _layer3BiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer3BiasGradient);
                 _layer3InputGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer3InputGradient);
+                _rbm3VisibleMeans = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer3VisibleMeans);
+                _rbm3Sample = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, ulong, uint, uint>(accelerator, global::Dsl.Layers.Rbm.SampleKernel);
+                _rbm3WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer3RbmWeightGradient);
+                _rbm3VisibleBiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer3RbmVisibleBiasGradient);
+                _rbm3HiddenBiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer3RbmHiddenBiasGradient);
                 _layer4Forward = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer4Forward);
                 _layer4WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float>(accelerator, Layer4WeightGradient);
                 _layer4BiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer4BiasGradient);
                 _layer4InputGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer4InputGradient);
                 _softmax = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>>(accelerator, Softmax);
                 _lossGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<int>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, LossGradient);
+                _samplingSeed = (ulong)(uint)seed;
                 using var initial = new Cpu<float>(1, seed);
                 CopyParametersFrom(initial);
             }
@@ -556,6 +616,243 @@ namespace Dsl.Examples
                 _layer1BiasGradient(1000, dA1.View, dB1.View, count);
             }
 
+            /// <inheritdoc/>
+            public global::System.Collections.Generic.IReadOnlyList<global::Dsl.RbmLayerInfo> RbmLayers { get; } = new global::Dsl.RbmLayerInfo[]
+            {
+                new global::Dsl.RbmLayerInfo(1, "Rbm(1000)", 784, 1000, new global::Dsl.RbmSettings(0.01f, 1, false, 100)),
+                new global::Dsl.RbmLayerInfo(2, "Rbm(1000)", 1000, 1000, new global::Dsl.RbmSettings(0.01f, 1, false, 100)),
+                new global::Dsl.RbmLayerInfo(3, "Rbm(1000)", 1000, 1000, new global::Dsl.RbmSettings(0.01f, 1, false, 100)),
+            };
+
+            /// <inheritdoc/>
+            public float PretrainStep(int rbm, global::System.ReadOnlySpan<float> images, int count, global::Dsl.RbmSettings settings)
+            {
+                if (count < 1 || count > BatchCapacity) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, $"Minibatch size must be in [1, {BatchCapacity}].");
+                if (images.Length < count * InputSize) throw new global::System.ArgumentException($"Expected {count} images of {InputSize} values, got {images.Length} values.", nameof(images));
+                if (settings.GibbsSteps < 1 || settings.GibbsSteps > 500)
+                    throw new global::System.ArgumentOutOfRangeException(nameof(settings), settings.GibbsSteps, "Gibbs steps must be in [1, 500].");
+                Upload(images, count);
+                return rbm switch
+                {
+                    0 => PretrainLayer1(count, settings.LearningRate, settings.GibbsSteps, settings.Persistent),
+                    1 => PretrainLayer2(count, settings.LearningRate, settings.GibbsSteps, settings.Persistent),
+                    2 => PretrainLayer3(count, settings.LearningRate, settings.GibbsSteps, settings.Persistent),
+                    _ => throw new global::System.ArgumentOutOfRangeException(nameof(rbm), rbm, "Dbn has 3 RBM layers."),
+                };
+            }
+
+            /// <inheritdoc/>
+            public void CopyRbmWeights(int rbm, global::System.Span<float> destination)
+            {
+                var weights = rbm switch
+                {
+                    0 => W1,
+                    1 => W2,
+                    2 => W3,
+                    _ => throw new global::System.ArgumentOutOfRangeException(nameof(rbm), rbm, "Dbn has 3 RBM layers."),
+                };
+                if (destination.Length < weights.Length) throw new global::System.ArgumentException($"The weights need {weights.Length} values.", nameof(destination));
+                Download(weights, (int)weights.Length, destination);
+            }
+
+            /// <inheritdoc/>
+            public void Gibbs(int rbm, global::System.Span<float> state, global::System.Span<float> means, int count, int steps, uint sequence)
+            {
+                if (count < 1 || count > BatchCapacity) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, $"Chains must number 1 to {BatchCapacity}.");
+                if (steps < 1) throw new global::System.ArgumentOutOfRangeException(nameof(steps), steps, "Take at least one Gibbs step.");
+                int visible = rbm >= 0 && rbm < RbmLayers.Count ? RbmLayers[rbm].Visible : 0;
+                if (state.Length < count * visible || means.Length < count * visible) throw new global::System.ArgumentException($"The chains need {count * visible} values.", nameof(state));
+                switch (rbm)
+                {
+                    case 0: GibbsLayer1(state, means, count, steps, sequence); break;
+                    case 1: GibbsLayer2(state, means, count, steps, sequence); break;
+                    case 2: GibbsLayer3(state, means, count, steps, sequence); break;
+                    default: throw new global::System.ArgumentOutOfRangeException(nameof(rbm), rbm, "Dbn has 3 RBM layers.");
+                }
+            }
+
+            /// <summary>Layer 1, Rbm(1000): the CPU class's PretrainLayer1 as kernels, on the images already uploaded.</summary>
+            private float PretrainLayer1(int count, float learningRate, int gibbsSteps, bool persistent)
+            {
+                global::ILGPU.ArrayView<float> v0 = Images.View; // (n, 784)
+                uint update = _rbm1Updates++;
+
+                // Positive phase, one thread per hidden unit of each row; CD samples it to start its chain.
+                _layer1Forward(count * 1000, v0, W1.View, B1.View, Rbm1HiddenMeans0.View);
+                var chain = persistent ? Rbm1Chain : Rbm1Hidden;
+                if (!persistent) _rbm1Sample(count * 1000, Rbm1HiddenMeans0.View, chain.View, _samplingSeed, 1024u, update);
+
+                // Negative phase: k Gibbs steps, the same random streams as on the CPU.
+                for (int step = 1; step <= gibbsSteps; step++)
+                {
+                    _rbm1VisibleMeans(count * 784, chain.View, W1.View, VB1.View, Rbm1VisibleMeans.View);
+                    _rbm1Sample(count * 784, Rbm1VisibleMeans.View, Rbm1Visible.View, _samplingSeed, 1024u + (uint)(2 * step - 1), update);
+                    _layer1Forward(count * 1000, Rbm1Visible.View, W1.View, B1.View, Rbm1HiddenMeans.View);
+                    _rbm1Sample(count * 1000, Rbm1HiddenMeans.View, chain.View, _samplingSeed, 1024u + (uint)(2 * step), update);
+                }
+
+                // The free-energy gradient (one thread per weight, per visible unit, per hidden unit), then plain SGD.
+                _rbm1WeightGradient(784000, v0, Rbm1HiddenMeans0.View, Rbm1Visible.View, Rbm1HiddenMeans.View, dW1.View, count);
+                _rbm1VisibleBiasGradient(784, v0, Rbm1Visible.View, dVB1.View, count);
+                _rbm1HiddenBiasGradient(1000, Rbm1HiddenMeans0.View, Rbm1HiddenMeans.View, dB1.View, count);
+                Step(W1, dW1, vW1, learningRate, 0f);
+                Step(B1, dB1, vB1, learningRate, 0f);
+                Step(VB1, dVB1, vVB1, learningRate, 0f);
+
+                // The monitoring cost, on the host.
+                var hostData = new global::System.Span<float>(_rbm1HostData, 0, count * 784);
+                Download(Images, count * 784, hostData);
+                if (persistent)
+                {
+                    Download(W1, 784000, _rbm1HostWeights);
+                    Download(VB1, 784, _rbm1HostVisibleBias);
+                    Download(B1, 1000, _rbm1HostHiddenBias);
+                    return global::Dsl.Layers.Rbm.PseudoLikelihood<float>(hostData, _rbm1HostWeights, _rbm1HostVisibleBias, _rbm1HostHiddenBias, (int)(update % 784u), _rbm1HostScratch, count, 784, 1000);
+                }
+                Download(Rbm1VisibleMeans, count * 784, _rbm1HostMeans);
+                return global::Dsl.Layers.Rbm.ReconstructionCrossEntropy<float>(hostData, _rbm1HostMeans, count, 784);
+            }
+
+            /// <summary>Layer 1: the CPU class's GibbsLayer1 as kernels.</summary>
+            private void GibbsLayer1(global::System.Span<float> state, global::System.Span<float> means, int count, int steps, uint sequence)
+            {
+                UploadTo(Rbm1Visible, state[..(count * 784)]);
+                for (int step = 0; step < steps; step++)
+                {
+                    uint counter = unchecked(sequence * (uint)steps + (uint)step);
+                    _layer1Forward(count * 1000, Rbm1Visible.View, W1.View, B1.View, Rbm1HiddenMeans.View);
+                    _rbm1Sample(count * 1000, Rbm1HiddenMeans.View, Rbm1Hidden.View, _samplingSeed, 2046u, counter);
+                    _rbm1VisibleMeans(count * 784, Rbm1Hidden.View, W1.View, VB1.View, Rbm1VisibleMeans.View);
+                    _rbm1Sample(count * 784, Rbm1VisibleMeans.View, Rbm1Visible.View, _samplingSeed, 2047u, counter);
+                }
+                Download(Rbm1Visible, count * 784, state);
+                Download(Rbm1VisibleMeans, count * 784, means);
+            }
+
+            /// <summary>Layer 2, Rbm(1000): the CPU class's PretrainLayer2 as kernels, on the images already uploaded.</summary>
+            private float PretrainLayer2(int count, float learningRate, int gibbsSteps, bool persistent)
+            {
+                // The visible data: layer 1 forward, mean-field.
+                // Layer 1: Rbm(1000), one thread per output (n × 1000)
+                _layer1Forward(count * 1000, Images.View, W1.View, B1.View, A1.View);
+                global::ILGPU.ArrayView<float> v0 = A1.View; // (n, 1000)
+                uint update = _rbm2Updates++;
+
+                // Positive phase, one thread per hidden unit of each row; CD samples it to start its chain.
+                _layer2Forward(count * 1000, v0, W2.View, B2.View, Rbm2HiddenMeans0.View);
+                var chain = persistent ? Rbm2Chain : Rbm2Hidden;
+                if (!persistent) _rbm2Sample(count * 1000, Rbm2HiddenMeans0.View, chain.View, _samplingSeed, 2048u, update);
+
+                // Negative phase: k Gibbs steps, the same random streams as on the CPU.
+                for (int step = 1; step <= gibbsSteps; step++)
+                {
+                    _rbm2VisibleMeans(count * 1000, chain.View, W2.View, VB2.View, Rbm2VisibleMeans.View);
+                    _rbm2Sample(count * 1000, Rbm2VisibleMeans.View, Rbm2Visible.View, _samplingSeed, 2048u + (uint)(2 * step - 1), update);
+                    _layer2Forward(count * 1000, Rbm2Visible.View, W2.View, B2.View, Rbm2HiddenMeans.View);
+                    _rbm2Sample(count * 1000, Rbm2HiddenMeans.View, chain.View, _samplingSeed, 2048u + (uint)(2 * step), update);
+                }
+
+                // The free-energy gradient (one thread per weight, per visible unit, per hidden unit), then plain SGD.
+                _rbm2WeightGradient(1000000, v0, Rbm2HiddenMeans0.View, Rbm2Visible.View, Rbm2HiddenMeans.View, dW2.View, count);
+                _rbm2VisibleBiasGradient(1000, v0, Rbm2Visible.View, dVB2.View, count);
+                _rbm2HiddenBiasGradient(1000, Rbm2HiddenMeans0.View, Rbm2HiddenMeans.View, dB2.View, count);
+                Step(W2, dW2, vW2, learningRate, 0f);
+                Step(B2, dB2, vB2, learningRate, 0f);
+                Step(VB2, dVB2, vVB2, learningRate, 0f);
+
+                // The monitoring cost, on the host.
+                var hostData = new global::System.Span<float>(_rbm2HostData, 0, count * 1000);
+                Download(A1, count * 1000, hostData);
+                if (persistent)
+                {
+                    Download(W2, 1000000, _rbm2HostWeights);
+                    Download(VB2, 1000, _rbm2HostVisibleBias);
+                    Download(B2, 1000, _rbm2HostHiddenBias);
+                    return global::Dsl.Layers.Rbm.PseudoLikelihood<float>(hostData, _rbm2HostWeights, _rbm2HostVisibleBias, _rbm2HostHiddenBias, (int)(update % 1000u), _rbm2HostScratch, count, 1000, 1000);
+                }
+                Download(Rbm2VisibleMeans, count * 1000, _rbm2HostMeans);
+                return global::Dsl.Layers.Rbm.ReconstructionCrossEntropy<float>(hostData, _rbm2HostMeans, count, 1000);
+            }
+
+            /// <summary>Layer 2: the CPU class's GibbsLayer2 as kernels.</summary>
+            private void GibbsLayer2(global::System.Span<float> state, global::System.Span<float> means, int count, int steps, uint sequence)
+            {
+                UploadTo(Rbm2Visible, state[..(count * 1000)]);
+                for (int step = 0; step < steps; step++)
+                {
+                    uint counter = unchecked(sequence * (uint)steps + (uint)step);
+                    _layer2Forward(count * 1000, Rbm2Visible.View, W2.View, B2.View, Rbm2HiddenMeans.View);
+                    _rbm2Sample(count * 1000, Rbm2HiddenMeans.View, Rbm2Hidden.View, _samplingSeed, 3070u, counter);
+                    _rbm2VisibleMeans(count * 1000, Rbm2Hidden.View, W2.View, VB2.View, Rbm2VisibleMeans.View);
+                    _rbm2Sample(count * 1000, Rbm2VisibleMeans.View, Rbm2Visible.View, _samplingSeed, 3071u, counter);
+                }
+                Download(Rbm2Visible, count * 1000, state);
+                Download(Rbm2VisibleMeans, count * 1000, means);
+            }
+
+            /// <summary>Layer 3, Rbm(1000): the CPU class's PretrainLayer3 as kernels, on the images already uploaded.</summary>
+            private float PretrainLayer3(int count, float learningRate, int gibbsSteps, bool persistent)
+            {
+                // The visible data: layers 1–2 forward, mean-field.
+                // Layer 1: Rbm(1000), one thread per output (n × 1000)
+                _layer1Forward(count * 1000, Images.View, W1.View, B1.View, A1.View);
+                // Layer 2: Rbm(1000), one thread per output (n × 1000)
+                _layer2Forward(count * 1000, A1.View, W2.View, B2.View, A2.View);
+                global::ILGPU.ArrayView<float> v0 = A2.View; // (n, 1000)
+                uint update = _rbm3Updates++;
+
+                // Positive phase, one thread per hidden unit of each row; CD samples it to start its chain.
+                _layer3Forward(count * 1000, v0, W3.View, B3.View, Rbm3HiddenMeans0.View);
+                var chain = persistent ? Rbm3Chain : Rbm3Hidden;
+                if (!persistent) _rbm3Sample(count * 1000, Rbm3HiddenMeans0.View, chain.View, _samplingSeed, 3072u, update);
+
+                // Negative phase: k Gibbs steps, the same random streams as on the CPU.
+                for (int step = 1; step <= gibbsSteps; step++)
+                {
+                    _rbm3VisibleMeans(count * 1000, chain.View, W3.View, VB3.View, Rbm3VisibleMeans.View);
+                    _rbm3Sample(count * 1000, Rbm3VisibleMeans.View, Rbm3Visible.View, _samplingSeed, 3072u + (uint)(2 * step - 1), update);
+                    _layer3Forward(count * 1000, Rbm3Visible.View, W3.View, B3.View, Rbm3HiddenMeans.View);
+                    _rbm3Sample(count * 1000, Rbm3HiddenMeans.View, chain.View, _samplingSeed, 3072u + (uint)(2 * step), update);
+                }
+
+                // The free-energy gradient (one thread per weight, per visible unit, per hidden unit), then plain SGD.
+                _rbm3WeightGradient(1000000, v0, Rbm3HiddenMeans0.View, Rbm3Visible.View, Rbm3HiddenMeans.View, dW3.View, count);
+                _rbm3VisibleBiasGradient(1000, v0, Rbm3Visible.View, dVB3.View, count);
+                _rbm3HiddenBiasGradient(1000, Rbm3HiddenMeans0.View, Rbm3HiddenMeans.View, dB3.View, count);
+                Step(W3, dW3, vW3, learningRate, 0f);
+                Step(B3, dB3, vB3, learningRate, 0f);
+                Step(VB3, dVB3, vVB3, learningRate, 0f);
+
+                // The monitoring cost, on the host.
+                var hostData = new global::System.Span<float>(_rbm3HostData, 0, count * 1000);
+                Download(A2, count * 1000, hostData);
+                if (persistent)
+                {
+                    Download(W3, 1000000, _rbm3HostWeights);
+                    Download(VB3, 1000, _rbm3HostVisibleBias);
+                    Download(B3, 1000, _rbm3HostHiddenBias);
+                    return global::Dsl.Layers.Rbm.PseudoLikelihood<float>(hostData, _rbm3HostWeights, _rbm3HostVisibleBias, _rbm3HostHiddenBias, (int)(update % 1000u), _rbm3HostScratch, count, 1000, 1000);
+                }
+                Download(Rbm3VisibleMeans, count * 1000, _rbm3HostMeans);
+                return global::Dsl.Layers.Rbm.ReconstructionCrossEntropy<float>(hostData, _rbm3HostMeans, count, 1000);
+            }
+
+            /// <summary>Layer 3: the CPU class's GibbsLayer3 as kernels.</summary>
+            private void GibbsLayer3(global::System.Span<float> state, global::System.Span<float> means, int count, int steps, uint sequence)
+            {
+                UploadTo(Rbm3Visible, state[..(count * 1000)]);
+                for (int step = 0; step < steps; step++)
+                {
+                    uint counter = unchecked(sequence * (uint)steps + (uint)step);
+                    _layer3Forward(count * 1000, Rbm3Visible.View, W3.View, B3.View, Rbm3HiddenMeans.View);
+                    _rbm3Sample(count * 1000, Rbm3HiddenMeans.View, Rbm3Hidden.View, _samplingSeed, 4094u, counter);
+                    _rbm3VisibleMeans(count * 1000, Rbm3Hidden.View, W3.View, VB3.View, Rbm3VisibleMeans.View);
+                    _rbm3Sample(count * 1000, Rbm3VisibleMeans.View, Rbm3Visible.View, _samplingSeed, 4095u, counter);
+                }
+                Download(Rbm3Visible, count * 1000, state);
+                Download(Rbm3VisibleMeans, count * 1000, means);
+            }
+
             // Kernels: thin wrappers that fix the runtime's kernel bodies to this network's sizes, so ILGPU compiles
             // each with its loop bounds and activation as constants.
             private static void Layer1Forward(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> bias, global::ILGPU.ArrayView<float> y) =>
@@ -566,6 +863,18 @@ namespace Dsl.Examples
 
             private static void Layer1BiasGradient(global::ILGPU.Index1D unit, global::ILGPU.ArrayView<float> outputGradient, global::ILGPU.ArrayView<float> biasGradient, int count) =>
                 global::Dsl.Layers.Dense.BiasGradientKernel(unit, outputGradient, biasGradient, count, 1000);
+
+            private static void Layer1VisibleMeans(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> hidden, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> visibleBias, global::ILGPU.ArrayView<float> visibleMeans) =>
+                global::Dsl.Layers.Rbm.VisibleMeansKernel(index, hidden, weights, visibleBias, visibleMeans, 784, 1000);
+
+            private static void Layer1RbmWeightGradient(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> vk, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> weightGradient, int count) =>
+                global::Dsl.Layers.Rbm.WeightGradientKernel(index, v0, h0Mean, vk, hkMean, weightGradient, count, 784, 1000);
+
+            private static void Layer1RbmVisibleBiasGradient(global::ILGPU.Index1D i, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> vk, global::ILGPU.ArrayView<float> visibleBiasGradient, int count) =>
+                global::Dsl.Layers.Rbm.VisibleBiasGradientKernel(i, v0, vk, visibleBiasGradient, count, 784);
+
+            private static void Layer1RbmHiddenBiasGradient(global::ILGPU.Index1D j, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> hiddenBiasGradient, int count) =>
+                global::Dsl.Layers.Rbm.HiddenBiasGradientKernel(j, h0Mean, hkMean, hiddenBiasGradient, count, 1000);
 
             private static void Layer2Forward(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> bias, global::ILGPU.ArrayView<float> y) =>
                 global::Dsl.Layers.Dense.ForwardKernel(index, x, weights, bias, y, 1000, 1000, global::Dsl.Activation.Sigmoid);
@@ -579,6 +888,18 @@ namespace Dsl.Examples
             private static void Layer2InputGradient(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> outputGradient, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> inputGradient) =>
                 global::Dsl.Layers.Dense.InputGradientKernel(index, outputGradient, weights, x, inputGradient, 1000, 1000, global::Dsl.Activation.Sigmoid);
 
+            private static void Layer2VisibleMeans(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> hidden, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> visibleBias, global::ILGPU.ArrayView<float> visibleMeans) =>
+                global::Dsl.Layers.Rbm.VisibleMeansKernel(index, hidden, weights, visibleBias, visibleMeans, 1000, 1000);
+
+            private static void Layer2RbmWeightGradient(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> vk, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> weightGradient, int count) =>
+                global::Dsl.Layers.Rbm.WeightGradientKernel(index, v0, h0Mean, vk, hkMean, weightGradient, count, 1000, 1000);
+
+            private static void Layer2RbmVisibleBiasGradient(global::ILGPU.Index1D i, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> vk, global::ILGPU.ArrayView<float> visibleBiasGradient, int count) =>
+                global::Dsl.Layers.Rbm.VisibleBiasGradientKernel(i, v0, vk, visibleBiasGradient, count, 1000);
+
+            private static void Layer2RbmHiddenBiasGradient(global::ILGPU.Index1D j, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> hiddenBiasGradient, int count) =>
+                global::Dsl.Layers.Rbm.HiddenBiasGradientKernel(j, h0Mean, hkMean, hiddenBiasGradient, count, 1000);
+
             private static void Layer3Forward(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> bias, global::ILGPU.ArrayView<float> y) =>
                 global::Dsl.Layers.Dense.ForwardKernel(index, x, weights, bias, y, 1000, 1000, global::Dsl.Activation.Sigmoid);
 
@@ -590,6 +911,18 @@ namespace Dsl.Examples
 
             private static void Layer3InputGradient(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> outputGradient, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> inputGradient) =>
                 global::Dsl.Layers.Dense.InputGradientKernel(index, outputGradient, weights, x, inputGradient, 1000, 1000, global::Dsl.Activation.Sigmoid);
+
+            private static void Layer3VisibleMeans(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> hidden, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> visibleBias, global::ILGPU.ArrayView<float> visibleMeans) =>
+                global::Dsl.Layers.Rbm.VisibleMeansKernel(index, hidden, weights, visibleBias, visibleMeans, 1000, 1000);
+
+            private static void Layer3RbmWeightGradient(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> vk, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> weightGradient, int count) =>
+                global::Dsl.Layers.Rbm.WeightGradientKernel(index, v0, h0Mean, vk, hkMean, weightGradient, count, 1000, 1000);
+
+            private static void Layer3RbmVisibleBiasGradient(global::ILGPU.Index1D i, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> vk, global::ILGPU.ArrayView<float> visibleBiasGradient, int count) =>
+                global::Dsl.Layers.Rbm.VisibleBiasGradientKernel(i, v0, vk, visibleBiasGradient, count, 1000);
+
+            private static void Layer3RbmHiddenBiasGradient(global::ILGPU.Index1D j, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> hiddenBiasGradient, int count) =>
+                global::Dsl.Layers.Rbm.HiddenBiasGradientKernel(j, h0Mean, hkMean, hiddenBiasGradient, count, 1000);
 
             private static void Layer4Forward(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> bias, global::ILGPU.ArrayView<float> y) =>
                 global::Dsl.Layers.Dense.ForwardKernel(index, x, weights, bias, y, 1000, 10, global::Dsl.Activation.Softmax);

@@ -56,6 +56,11 @@ namespace Dsl.Generator.Emit
         {
         }
 
+        /// <summary>Methods of the GPU class beyond forward and backward (e.g. an RBM's pre-training step).</summary>
+        public virtual void GpuMethods(SourceWriter w, LayerModel layer, NetworkModel network)
+        {
+        }
+
         public abstract void CpuForward(SourceWriter w, LayerModel layer);
 
         /// <summary>

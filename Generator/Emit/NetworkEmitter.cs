@@ -208,14 +208,16 @@ namespace Dsl.Generator.Emit
             if (rbms.Count > 0)
             {
                 w.Line();
-                Pretraining(w, network, rbms);
+                Pretraining(w, network, rbms, gpu: false);
             }
             w.Close();
         }
 
-        /// <summary>The <c>IPretrainable</c> members: each RBM's declared settings, its pre-training step and sampling.</summary>
-        private static void Pretraining(SourceWriter w, NetworkModel network, List<RbmLayer> rbms)
+        /// <summary>The <c>IPretrainable</c> members of the CPU class (<paramref name="gpu"/> false) or the GPU class: each
+        /// RBM's declared settings, its pre-training step, its weights and sampling from it.</summary>
+        private static void Pretraining(SourceWriter w, NetworkModel network, List<RbmLayer> rbms, bool gpu)
         {
+            string outOfRange = $"_ => throw new global::System.ArgumentOutOfRangeException(nameof(rbm), rbm, \"{network.Name} has {rbms.Count} RBM layer{(rbms.Count == 1 ? string.Empty : "s")}.\")";
             w.Line("/// <inheritdoc/>");
             w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Dsl.RbmLayerInfo> RbmLayers { get; } = new global::Dsl.RbmLayerInfo[]");
             w.Line("{");
@@ -226,29 +228,44 @@ namespace Dsl.Generator.Emit
             w.Line();
             w.Line("/// <inheritdoc/>");
             w.Open("public float PretrainStep(int rbm, global::System.ReadOnlySpan<float> images, int count, global::Dsl.RbmSettings settings)");
-            w.Line("CheckBatch(images.Length, count, nameof(images));");
+            w.Line("if (count < 1 || count > BatchCapacity) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, $\"Minibatch size must be in [1, {BatchCapacity}].\");");
+            w.Line("if (images.Length < count * InputSize) throw new global::System.ArgumentException($\"Expected {count} images of {InputSize} values, got {images.Length} values.\", nameof(images));");
             w.Line("if (settings.GibbsSteps < 1 || settings.GibbsSteps > 500)");
             w.Line("    throw new global::System.ArgumentOutOfRangeException(nameof(settings), settings.GibbsSteps, \"Gibbs steps must be in [1, 500].\");");
-            w.Line("global::System.ReadOnlySpan<T> input = ToT(images[..(count * InputSize)]);");
-            w.Line("T learningRate = T.CreateChecked(settings.LearningRate);");
-            w.Line("T cost = rbm switch");
-            w.Line("{");
-            for (int i = 0; i < rbms.Count; i++)
-                w.Line($"    {i} => PretrainLayer{rbms[i].Number}(input, count, learningRate, settings.GibbsSteps, settings.Persistent),");
-            w.Line($"    _ => throw new global::System.ArgumentOutOfRangeException(nameof(rbm), rbm, \"{network.Name} has {rbms.Count} RBM layer{(rbms.Count == 1 ? string.Empty : "s")}.\"),");
-            w.Line("};");
-            w.Line("return float.CreateChecked(cost);");
+            if (gpu)
+            {
+                w.Line("Upload(images, count);");
+                w.Line("return rbm switch");
+                w.Line("{");
+                for (int i = 0; i < rbms.Count; i++)
+                    w.Line($"    {i} => PretrainLayer{rbms[i].Number}(count, settings.LearningRate, settings.GibbsSteps, settings.Persistent),");
+                w.Line($"    {outOfRange},");
+                w.Line("};");
+            }
+            else
+            {
+                w.Line("global::System.ReadOnlySpan<T> input = ToT(images[..(count * InputSize)]);");
+                w.Line("T learningRate = T.CreateChecked(settings.LearningRate);");
+                w.Line("T cost = rbm switch");
+                w.Line("{");
+                for (int i = 0; i < rbms.Count; i++)
+                    w.Line($"    {i} => PretrainLayer{rbms[i].Number}(input, count, learningRate, settings.GibbsSteps, settings.Persistent),");
+                w.Line($"    {outOfRange},");
+                w.Line("};");
+                w.Line("return float.CreateChecked(cost);");
+            }
             w.Close();
             w.Line();
             w.Line("/// <inheritdoc/>");
             w.Open("public void CopyRbmWeights(int rbm, global::System.Span<float> destination)");
-            w.Line("T[] weights = rbm switch");
+            w.Line($"var weights = rbm switch");
             w.Line("{");
             for (int i = 0; i < rbms.Count; i++) w.Line($"    {i} => W{rbms[i].Number},");
-            w.Line($"    _ => throw new global::System.ArgumentOutOfRangeException(nameof(rbm), rbm, \"{network.Name} has {rbms.Count} RBM layer{(rbms.Count == 1 ? string.Empty : "s")}.\"),");
+            w.Line($"    {outOfRange},");
             w.Line("};");
             w.Line("if (destination.Length < weights.Length) throw new global::System.ArgumentException($\"The weights need {weights.Length} values.\", nameof(destination));");
-            w.Line("for (int i = 0; i < weights.Length; i++) destination[i] = float.CreateChecked(weights[i]);");
+            if (gpu) w.Line("Download(weights, (int)weights.Length, destination);");
+            else w.Line("for (int i = 0; i < weights.Length; i++) destination[i] = float.CreateChecked(weights[i]);");
             w.Close();
             w.Line();
             w.Line("/// <inheritdoc/>");
@@ -265,7 +282,8 @@ namespace Dsl.Generator.Emit
             foreach (RbmLayer rbm in rbms)
             {
                 w.Line();
-                LayerEmitter.For(rbm).CpuMethods(w, rbm, network);
+                if (gpu) LayerEmitter.For(rbm).GpuMethods(w, rbm, network);
+                else LayerEmitter.For(rbm).CpuMethods(w, rbm, network);
             }
         }
 
@@ -274,7 +292,8 @@ namespace Dsl.Generator.Emit
             LayerModel last = network.Layers[network.Layers.Length - 1];
             w.Line($"/// <summary>{network.Name} as ILGPU kernels specialised with its shapes, for CUDA, OpenCL or ILGPU's CPU simulator.</summary>");
             w.Line(GeneratedCode);
-            w.Open("public sealed class Gpu : global::Dsl.Gpu.GpuNetwork");
+            var rbms = network.Layers.OfType<RbmLayer>().ToList();
+            w.Open("public sealed class Gpu : global::Dsl.Gpu.GpuNetwork" + (rbms.Count > 0 ? ", global::Dsl.IPretrainable" : string.Empty));
             w.Line("// Parameters, their gradients (d) and momentum (v), on the device.");
             foreach (ParameterTensor p in AllParameters(network))
                 w.Line($"private readonly {Buffer} {p.Name}, d{p.Name}, v{p.Name}; // ({string.Join(", ", p.Dimensions)})");
@@ -282,6 +301,7 @@ namespace Dsl.Generator.Emit
             foreach (LayerModel layer in network.Layers)
                 w.Line($"private readonly {Buffer} A{layer.Number}, dA{layer.Number}; // (n, {layer.Output})");
             foreach (LayerModel layer in network.Layers) LayerEmitter.For(layer).GpuFields(w, layer);
+            if (rbms.Count > 0) w.Line("private readonly ulong _samplingSeed; // keys the counter-based random numbers of pre-training");
             w.Line("// Kernels.");
             foreach (LayerModel layer in network.Layers) LayerEmitter.For(layer).GpuKernelFields(w, layer);
             w.Line("private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>> _softmax;");
@@ -306,6 +326,7 @@ namespace Dsl.Generator.Emit
             foreach (LayerModel layer in network.Layers) LayerEmitter.For(layer).GpuLoadKernels(w, layer);
             w.Line("_softmax = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>>(accelerator, Softmax);");
             w.Line("_lossGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<int>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, LossGradient);");
+            if (rbms.Count > 0) w.Line("_samplingSeed = (ulong)(uint)seed;");
             w.Line("using var initial = new Cpu<float>(1, seed);");
             w.Line("CopyParametersFrom(initial);");
             w.Close();
@@ -336,6 +357,11 @@ namespace Dsl.Generator.Emit
                 LayerEmitter.For(network.Layers[i]).GpuBackward(w, network.Layers[i], i > 0 ? network.Layers[i - 1] : null);
             w.Close();
             w.Line();
+            if (rbms.Count > 0)
+            {
+                Pretraining(w, network, rbms, gpu: true);
+                w.Line();
+            }
 
             w.Line("// Kernels: thin wrappers that fix the runtime's kernel bodies to this network's sizes, so ILGPU compiles");
             w.Line("// each with its loop bounds and activation as constants.");

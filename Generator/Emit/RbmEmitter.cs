@@ -109,5 +109,134 @@ namespace Dsl.Generator.Emit
             w.Close();
             w.Close();
         }
+
+        public override void GpuFields(SourceWriter w, LayerModel layer)
+        {
+            int n = layer.Number;
+            w.Line($"// Layer {n} pre-training, as on the CPU: hidden means of the data, hidden samples, visible means and samples,");
+            w.Line($"// hidden means of the chain, the persistent chain; host copies for the monitoring cost.");
+            w.Line($"private readonly {Buffer} Rbm{n}HiddenMeans0, Rbm{n}Hidden, Rbm{n}VisibleMeans, Rbm{n}Visible, Rbm{n}HiddenMeans, Rbm{n}Chain;");
+            w.Line($"private readonly float[] _rbm{n}HostData, _rbm{n}HostMeans, _rbm{n}HostWeights, _rbm{n}HostVisibleBias, _rbm{n}HostHiddenBias, _rbm{n}HostScratch;");
+            w.Line($"private uint _rbm{n}Updates;");
+        }
+
+        public override void GpuAllocate(SourceWriter w, LayerModel layer)
+        {
+            int n = layer.Number;
+            string v = Sizes.Of(layer.Input.Size), h = Sizes.Of(layer.Output.Size);
+            w.Line($"Rbm{n}HiddenMeans0 = Allocate(batchCapacity * {h}); Rbm{n}Hidden = Allocate(batchCapacity * {h}); Rbm{n}HiddenMeans = Allocate(batchCapacity * {h}); Rbm{n}Chain = Allocate(batchCapacity * {h});");
+            w.Line($"Rbm{n}VisibleMeans = Allocate(batchCapacity * {v}); Rbm{n}Visible = Allocate(batchCapacity * {v});");
+            w.Line($"_rbm{n}HostData = new float[batchCapacity * {v}]; _rbm{n}HostMeans = new float[batchCapacity * {v}];");
+            w.Line($"_rbm{n}HostWeights = new float[{v} * {h}]; _rbm{n}HostVisibleBias = new float[{v}]; _rbm{n}HostHiddenBias = new float[{h}];");
+            w.Line($"_rbm{n}HostScratch = new float[global::Dsl.Layers.Rbm.PseudoLikelihoodScratchLength(batchCapacity, {v}, {h})];");
+        }
+
+        public override void GpuKernelFields(SourceWriter w, LayerModel layer)
+        {
+            base.GpuKernelFields(w, layer);
+            int n = layer.Number;
+            w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView, FloatView)} _rbm{n}VisibleMeans;");
+            w.Line($"private readonly {KernelType(FloatView, FloatView, "ulong", "uint", "uint")} _rbm{n}Sample;");
+            w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView, FloatView, FloatView, "int")} _rbm{n}WeightGradient;");
+            w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView, "int")} _rbm{n}VisibleBiasGradient, _rbm{n}HiddenBiasGradient;");
+        }
+
+        public override void GpuLoadKernels(SourceWriter w, LayerModel layer)
+        {
+            base.GpuLoadKernels(w, layer);
+            int n = layer.Number;
+            LoadKernel(w, $"_rbm{n}VisibleMeans", $"Layer{n}VisibleMeans", FloatView, FloatView, FloatView, FloatView);
+            LoadKernel(w, $"_rbm{n}Sample", "global::Dsl.Layers.Rbm.SampleKernel", FloatView, FloatView, "ulong", "uint", "uint");
+            LoadKernel(w, $"_rbm{n}WeightGradient", $"Layer{n}RbmWeightGradient", FloatView, FloatView, FloatView, FloatView, FloatView, "int");
+            LoadKernel(w, $"_rbm{n}VisibleBiasGradient", $"Layer{n}RbmVisibleBiasGradient", FloatView, FloatView, FloatView, "int");
+            LoadKernel(w, $"_rbm{n}HiddenBiasGradient", $"Layer{n}RbmHiddenBiasGradient", FloatView, FloatView, FloatView, "int");
+        }
+
+        public override void GpuKernels(SourceWriter w, LayerModel layer, LayerModel? previous)
+        {
+            base.GpuKernels(w, layer, previous);
+            int n = layer.Number;
+            string v = Sizes.Of(layer.Input.Size), h = Sizes.Of(layer.Output.Size);
+            w.Line();
+            w.Line($"private static void Layer{n}VisibleMeans(global::ILGPU.Index1D index, {FloatView} hidden, {FloatView} weights, {FloatView} visibleBias, {FloatView} visibleMeans) =>");
+            w.Line($"    global::Dsl.Layers.Rbm.VisibleMeansKernel(index, hidden, weights, visibleBias, visibleMeans, {v}, {h});");
+            w.Line();
+            w.Line($"private static void Layer{n}RbmWeightGradient(global::ILGPU.Index1D index, {FloatView} v0, {FloatView} h0Mean, {FloatView} vk, {FloatView} hkMean, {FloatView} weightGradient, int count) =>");
+            w.Line($"    global::Dsl.Layers.Rbm.WeightGradientKernel(index, v0, h0Mean, vk, hkMean, weightGradient, count, {v}, {h});");
+            w.Line();
+            w.Line($"private static void Layer{n}RbmVisibleBiasGradient(global::ILGPU.Index1D i, {FloatView} v0, {FloatView} vk, {FloatView} visibleBiasGradient, int count) =>");
+            w.Line($"    global::Dsl.Layers.Rbm.VisibleBiasGradientKernel(i, v0, vk, visibleBiasGradient, count, {v});");
+            w.Line();
+            w.Line($"private static void Layer{n}RbmHiddenBiasGradient(global::ILGPU.Index1D j, {FloatView} h0Mean, {FloatView} hkMean, {FloatView} hiddenBiasGradient, int count) =>");
+            w.Line($"    global::Dsl.Layers.Rbm.HiddenBiasGradientKernel(j, h0Mean, hkMean, hiddenBiasGradient, count, {h});");
+        }
+
+        public override void GpuMethods(SourceWriter w, LayerModel layer, NetworkModel network)
+        {
+            var rbm = (RbmLayer)layer;
+            int n = rbm.Number;
+            string v = Sizes.Of(rbm.Visible), h = Sizes.Of(rbm.Hidden), streams = Sizes.Of((long)n * StreamsPerLayer);
+            string data = n == 1 ? "Images.View" : $"A{n - 1}.View";
+
+            w.Line($"/// <summary>Layer {n}, {rbm.Declaration}: the CPU class's PretrainLayer{n} as kernels, on the images already uploaded.</summary>");
+            w.Open($"private float PretrainLayer{n}(int count, float learningRate, int gibbsSteps, bool persistent)");
+            if (n > 1)
+            {
+                w.Line($"// The visible data: {(n == 2 ? "layer 1" : $"layers 1–{n - 1}")} forward, mean-field.");
+                foreach (LayerModel below in network.Layers.Take(n - 1)) For(below).GpuForward(w, below);
+            }
+            w.Line($"global::ILGPU.ArrayView<float> v0 = {data}; // (n, {v})");
+            w.Line($"uint update = _rbm{n}Updates++;");
+            w.Line();
+            w.Line($"// Positive phase, one thread per hidden unit of each row; CD samples it to start its chain.");
+            w.Line($"_layer{n}Forward(count * {h}, v0, W{n}.View, B{n}.View, Rbm{n}HiddenMeans0.View);");
+            w.Line($"var chain = persistent ? Rbm{n}Chain : Rbm{n}Hidden;");
+            w.Line($"if (!persistent) _rbm{n}Sample(count * {h}, Rbm{n}HiddenMeans0.View, chain.View, _samplingSeed, {streams}u, update);");
+            w.Line();
+            w.Line("// Negative phase: k Gibbs steps, the same random streams as on the CPU.");
+            w.Open("for (int step = 1; step <= gibbsSteps; step++)");
+            w.Line($"_rbm{n}VisibleMeans(count * {v}, chain.View, W{n}.View, VB{n}.View, Rbm{n}VisibleMeans.View);");
+            w.Line($"_rbm{n}Sample(count * {v}, Rbm{n}VisibleMeans.View, Rbm{n}Visible.View, _samplingSeed, {streams}u + (uint)(2 * step - 1), update);");
+            w.Line($"_layer{n}Forward(count * {h}, Rbm{n}Visible.View, W{n}.View, B{n}.View, Rbm{n}HiddenMeans.View);");
+            w.Line($"_rbm{n}Sample(count * {h}, Rbm{n}HiddenMeans.View, chain.View, _samplingSeed, {streams}u + (uint)(2 * step), update);");
+            w.Close();
+            w.Line();
+            w.Line($"// The free-energy gradient (one thread per weight, per visible unit, per hidden unit), then plain SGD.");
+            w.Line($"_rbm{n}WeightGradient({Sizes.Of((long)rbm.Visible * rbm.Hidden)}, v0, Rbm{n}HiddenMeans0.View, Rbm{n}Visible.View, Rbm{n}HiddenMeans.View, dW{n}.View, count);");
+            w.Line($"_rbm{n}VisibleBiasGradient({v}, v0, Rbm{n}Visible.View, dVB{n}.View, count);");
+            w.Line($"_rbm{n}HiddenBiasGradient({h}, Rbm{n}HiddenMeans0.View, Rbm{n}HiddenMeans.View, dB{n}.View, count);");
+            foreach (string p in new[] { "W", "B", "VB" })
+                w.Line($"Step({p}{n}, d{p}{n}, v{p}{n}, learningRate, 0f);");
+            w.Line();
+            w.Line("// The monitoring cost, on the host.");
+            w.Line($"var hostData = new global::System.Span<float>(_rbm{n}HostData, 0, count * {v});");
+            w.Line($"Download({(n == 1 ? "Images" : $"A{n - 1}")}, count * {v}, hostData);");
+            w.Open("if (persistent)");
+            w.Line($"Download(W{n}, {Sizes.Of((long)rbm.Visible * rbm.Hidden)}, _rbm{n}HostWeights);");
+            w.Line($"Download(VB{n}, {v}, _rbm{n}HostVisibleBias);");
+            w.Line($"Download(B{n}, {h}, _rbm{n}HostHiddenBias);");
+            w.Line($"return global::Dsl.Layers.Rbm.PseudoLikelihood<float>(hostData, _rbm{n}HostWeights, _rbm{n}HostVisibleBias, _rbm{n}HostHiddenBias, (int)(update % {v}u), _rbm{n}HostScratch, count, {v}, {h});");
+            w.Close();
+            w.Line($"Download(Rbm{n}VisibleMeans, count * {v}, _rbm{n}HostMeans);");
+            w.Line($"return global::Dsl.Layers.Rbm.ReconstructionCrossEntropy<float>(hostData, _rbm{n}HostMeans, count, {v});");
+            w.Close();
+            w.Line();
+
+            w.Line($"/// <summary>Layer {n}: the CPU class's GibbsLayer{n} as kernels.</summary>");
+            w.Open($"private void GibbsLayer{n}(global::System.Span<float> state, global::System.Span<float> means, int count, int steps, uint sequence)");
+            w.Line($"UploadTo(Rbm{n}Visible, state[..(count * {v})]);");
+            w.Open("for (int step = 0; step < steps; step++)");
+            w.Line("uint counter = unchecked(sequence * (uint)steps + (uint)step);");
+            w.Line($"_layer{n}Forward(count * {h}, Rbm{n}Visible.View, W{n}.View, B{n}.View, Rbm{n}HiddenMeans.View);");
+            w.Line($"_rbm{n}Sample(count * {h}, Rbm{n}HiddenMeans.View, Rbm{n}Hidden.View, _samplingSeed, {Sizes.Of((long)(n + 1) * StreamsPerLayer - 2)}u, counter);");
+            w.Line($"_rbm{n}VisibleMeans(count * {v}, Rbm{n}Hidden.View, W{n}.View, VB{n}.View, Rbm{n}VisibleMeans.View);");
+            w.Line($"_rbm{n}Sample(count * {v}, Rbm{n}VisibleMeans.View, Rbm{n}Visible.View, _samplingSeed, {Sizes.Of((long)(n + 1) * StreamsPerLayer - 1)}u, counter);");
+            w.Close();
+            w.Line($"Download(Rbm{n}Visible, count * {v}, state);");
+            w.Line($"Download(Rbm{n}VisibleMeans, count * {v}, means);");
+            w.Close();
+        }
+
+        private const string Buffer = "global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense>";
     }
 }

@@ -109,6 +109,20 @@ public abstract class GpuNetwork : INetwork
         }
     }
 
+    /// <summary>One SGD step on a parameter's device buffers (momentum 0: plain SGD), as the training step takes.</summary>
+    protected void Step(MemoryBuffer1D<float, Stride1D.Dense> values, MemoryBuffer1D<float, Stride1D.Dense> gradient,
+        MemoryBuffer1D<float, Stride1D.Dense> velocity, float learningRate, float momentum) =>
+        _sgdStep((int)values.Length, values.View, gradient.View, velocity.View, learningRate, momentum);
+
+    /// <summary>Copies the first <paramref name="length"/> values of a device buffer into <paramref name="destination"/>
+    /// (synchronising the stream).</summary>
+    protected static void Download(MemoryBuffer1D<float, Stride1D.Dense> buffer, int length, Span<float> destination) =>
+        View(buffer).SubView(0, length).CopyToCPU(destination[..length]);
+
+    /// <summary>Copies <paramref name="source"/> into the start of a device buffer.</summary>
+    protected static void UploadTo(MemoryBuffer1D<float, Stride1D.Dense> buffer, ReadOnlySpan<float> source) =>
+        View(buffer).SubView(0, source.Length).CopyFromCPU(source);
+
     /// <summary>Copies the parameters (and zeroes the momentum) from a CPU network of the same declaration.</summary>
     public void CopyParametersFrom(CpuNetwork<float> source)
     {
@@ -123,7 +137,8 @@ public abstract class GpuNetwork : INetwork
         Accelerator.Synchronize();
     }
 
-    private void Upload(ReadOnlySpan<float> images, int count)
+    /// <summary>Copies <paramref name="count"/> images into <see cref="Images"/>.</summary>
+    protected void Upload(ReadOnlySpan<float> images, int count)
     {
         int length = count * Info.InputSize;
         if (images.Length < length)
