@@ -91,6 +91,11 @@ namespace Dsl.Generator
             "Layer needs an image input",
             "{0} needs an image input (channels×height×width), but {1} produces a vector of {2}; put convolution and pooling layers before the dense ones");
 
+        // DSL0022..DSL0029 are left to the layer rules being added beside this one.
+        public static readonly DiagnosticDescriptor MemberNameTaken = Error("DSL0030",
+            "Member name is taken by generated code",
+            "Network class '{0}' cannot declare a member named '{1}': the generator adds {2} of that name to it; rename the member");
+
         private static DiagnosticDescriptor Error(string id, string title, string message) =>
             new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
     }
