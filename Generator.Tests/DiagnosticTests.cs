@@ -15,8 +15,8 @@ public sealed class DiagnosticTests
     [Fact]
     public void EveryDescriptor_HasATest()
     {
-        // A new descriptor needs a test here; the ids are DSL0001..DSL0023 with no gaps.
-        var expected = Enumerable.Range(1, 23).Select(i => $"DSL{i:0000}");
+        // A new descriptor needs a test here; the ids are DSL0001..DSL0024 with no gaps.
+        var expected = Enumerable.Range(1, 24).Select(i => $"DSL{i:0000}");
         Assert.Equal(expected, TestCompilation.DescriptorIds.Order());
         Assert.All(expected, id => Assert.Equal(DiagnosticSeverity.Error, TestCompilation.Descriptor(id).DefaultSeverity));
     }
@@ -406,6 +406,48 @@ public sealed class DiagnosticTests
         [Dense(10, Softmax)]
         partial class { }
         """, DiagnosticResult.CompilerError("CS1001").WithSpan(6, 15, 6, 16));
+
+    [Theory]
+    [InlineData("public static int {|#0:Info|} => 1;", "Info", "the static property Info (the NetworkInfo)")]
+    [InlineData("public sealed class {|#0:Cpu|} { }", "Cpu", "the nested class Cpu<T> (the CPU network)")]
+    [InlineData("public void {|#0:Create|}(int seed) { }", "Create", "the static method Create(device, batchCapacity, seed)")]
+    [InlineData("public const long X = 1, {|#0:ParameterCount|} = 2;", "ParameterCount", "the constant ParameterCount")]
+    public Task DSL0024_MemberNameTaken_OnTheUsersMember(string member, string name, string generated) => VerifyAsync($$"""
+        [Input(784)]
+        [Dense(10, Softmax)]
+        partial class Net
+        {
+            {{member}}
+        }
+        """, GeneratorTest.Dsl("DSL0024").WithLocation(0).WithArguments("Net", name, generated));
+
+    [Fact]
+    public Task DSL0024_MemberNameTaken_OncePerMember_InAnyPartialDeclaration() => VerifyAsync("""
+        [Input(784)]
+        [Dense(10, Softmax)]
+        partial class Net
+        {
+            public int {|#0:Classes|} { get; set; }
+        }
+
+        partial class Net
+        {
+            class {|#1:Gpu|} { }
+            public int T { get; set; } // only a type parameter of the generated classes: allowed
+        }
+        """,
+        GeneratorTest.Dsl("DSL0024").WithLocation(0).WithArguments("Net", "Classes", "the constant Classes"),
+        GeneratorTest.Dsl("DSL0024").WithLocation(1).WithArguments("Net", "Gpu", "the nested class Gpu (the ILGPU network)"));
+
+    /// <summary>A second [Input] is the compiler's duplicate-attribute error; it used to add a misleading DSL0012
+    /// ("derives from LayerAttribute").</summary>
+    [Fact]
+    public Task SecondInput_OnlyTheCompilersError() => VerifyAsync("""
+        [Input(784)]
+        [{|CS0579:Input|}(28, 28, 1)]
+        [Dense(10, Softmax)]
+        partial class Net { }
+        """);
 
     [Fact]
     public Task MissingInputArgument_OnlyTheCompilersError() => VerifyAsync("""

@@ -99,6 +99,10 @@ namespace Dsl.Generator
             "Value out of range",
             "{0}: {1} must be {2}, but is {3}");
 
+        public static readonly DiagnosticDescriptor MemberNameTaken = Error("DSL0024",
+            "Member name is taken by generated code",
+            "Network class '{0}' cannot declare a member named '{1}': the generator adds {2} of that name to it; rename the member");
+
         private static DiagnosticDescriptor Error(string id, string title, string message) =>
             new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
     }

@@ -53,40 +53,76 @@ public sealed class ComputeDevice : IDisposable
 
     /// <summary>
     /// Opens <paramref name="kind"/>. <see cref="DeviceKind.Auto"/> prefers CUDA, then an OpenCL GPU, then the CPU path,
-    /// and falls back to the CPU with a message through <paramref name="log"/> when a GPU fails to initialise; an
-    /// explicitly requested device that is missing or fails throws <see cref="DeviceUnavailableException"/>.
+    /// and when a GPU fails to initialise goes on to the next one, saying why through <paramref name="log"/>; an
+    /// explicitly requested device that is missing or fails throws <see cref="DeviceUnavailableException"/> naming the
+    /// device and the cause.
     /// </summary>
-    public static ComputeDevice Open(DeviceKind kind, Action<string>? log = null)
+    public static ComputeDevice Open(DeviceKind kind, Action<string>? log = null) => Open(kind, log, OpenAccelerator);
+
+    /// <summary>As <see cref="Open(DeviceKind, Action{string}?)"/>, opening the ILGPU devices through
+    /// <paramref name="openAccelerator"/> (null: none of that kind present); tests pass one that fails.</summary>
+    internal static ComputeDevice Open(DeviceKind kind, Action<string>? log, Func<DeviceKind, ComputeDevice?> openAccelerator)
     {
         switch (kind)
         {
             case DeviceKind.Cpu:
                 return Cpu();
             case DeviceKind.Auto:
+                var failures = new List<string>();
+                foreach (DeviceKind gpu in (ReadOnlySpan<DeviceKind>)[DeviceKind.Cuda, DeviceKind.OpenCL])
+                {
+                    ComputeDevice? opened;
+                    try { opened = openAccelerator(gpu); }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        failures.Add($"the {gpu} GPU failed to initialise ({Cause(e)})");
+                        continue;
+                    }
+                    if (opened is null) continue;
+                    if (failures.Count > 0) log?.Invoke($"{Capitalise(string.Join("; ", failures))}; using {gpu} instead.");
+                    return opened;
+                }
+                if (failures.Count > 0) log?.Invoke($"{Capitalise(string.Join("; ", failures))}; using the CPU path instead.");
+                return Cpu();
+            case DeviceKind.Cuda or DeviceKind.OpenCL or DeviceKind.IlgpuCpu:
+                ComputeDevice? device;
                 try
                 {
-                    return TryOpenGpu(DeviceKind.Cuda) ?? TryOpenGpu(DeviceKind.OpenCL) ?? Cpu();
-                }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    log?.Invoke($"GPU initialisation failed ({e.GetType().Name}: {e.Message}); using the CPU path instead.");
-                    return Cpu();
-                }
-            case DeviceKind.Cuda or DeviceKind.OpenCL:
-                try
-                {
-                    return TryOpenGpu(kind) ?? throw new DeviceUnavailableException(
-                        $"No {kind} device found. Use --device cpu (or auto) to run on the CPU.");
+                    device = openAccelerator(kind);
                 }
                 catch (Exception e) when (e is not DeviceUnavailableException and not OutOfMemoryException)
                 {
-                    throw new DeviceUnavailableException($"The {kind} device failed to initialise: {e.Message}", e);
+                    throw new DeviceUnavailableException(
+                        $"The {kind} device failed to initialise ({Cause(e)}). Use --device cpu (or auto) to run on the CPU.", e);
                 }
-            case DeviceKind.IlgpuCpu:
-                var context = Context.Create(builder => builder.CPU().EnableAlgorithms());
-                return new ComputeDevice(kind, context, context.CreateCPUAccelerator(0));
+                return device ?? throw new DeviceUnavailableException($"No {kind} device found. Use --device cpu (or auto) to run on the CPU.");
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown device kind.");
+        }
+    }
+
+    private static string Cause(Exception e) => $"{e.GetType().Name}: {e.Message}";
+
+    private static string Capitalise(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
+
+    /// <summary>Opens an ILGPU device of <paramref name="kind"/>; null if there is none.</summary>
+    private static ComputeDevice? OpenAccelerator(DeviceKind kind) => kind switch
+    {
+        DeviceKind.IlgpuCpu => OpenIlgpuCpu(),
+        _ => TryOpenGpu(kind),
+    };
+
+    private static ComputeDevice OpenIlgpuCpu()
+    {
+        var context = Context.Create(builder => builder.CPU().EnableAlgorithms());
+        try
+        {
+            return new ComputeDevice(DeviceKind.IlgpuCpu, context, context.CreateCPUAccelerator(0));
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
         }
     }
 
@@ -126,6 +162,9 @@ public sealed class ComputeDevice : IDisposable
         "ilgpu-cpu" => DeviceKind.IlgpuCpu,
         _ => throw new ArgumentException($"Unknown device '{text}': expected auto, cpu, cuda, opencl or ilgpu-cpu."),
     };
+
+    /// <summary>Whether the accelerator and the ILGPU context (if any) have been released.</summary>
+    internal bool IsReleased => (Accelerator?.IsDisposed ?? true) && (_context?.IsDisposed ?? true);
 
     /// <inheritdoc/>
     public void Dispose()

@@ -33,6 +33,16 @@ namespace Dsl.Generator.Parsing
             "Cpu", "Gpu", "T", "Info", "Create", "InputChannels", "InputHeight", "InputWidth", "InputSize", "Classes", "ParameterCount",
         };
 
+        /// <summary>The members the generated part adds to the class, described for DSL0024 ("T" is only a type parameter
+        /// of the nested classes, so a member may have that name).</summary>
+        private static readonly (string Name, string Description)[] GeneratedMembers =
+        {
+            ("Cpu", "the nested class Cpu<T> (the CPU network)"), ("Gpu", "the nested class Gpu (the ILGPU network)"),
+            ("Info", "the static property Info (the NetworkInfo)"), ("Create", "the static method Create(device, batchCapacity, seed)"),
+            ("InputChannels", "the constant InputChannels"), ("InputHeight", "the constant InputHeight"), ("InputWidth", "the constant InputWidth"),
+            ("InputSize", "the constant InputSize"), ("Classes", "the constant Classes"), ("ParameterCount", "the constant ParameterCount"),
+        };
+
         /// <summary>Parses a class that carries [Input].</summary>
         public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
@@ -61,6 +71,11 @@ namespace Dsl.Generator.Parsing
             // An argument the compiler could not bind (a typo, a wrong type) is already a compiler error; an attribute
             // of the right name but another shape is not ours. Either way: say no more, generate nothing.
             if (attributes.Any(a => !HasExpectedArguments(a.Data)))
+                return Result(null, diagnostics);
+
+            // A second [Input] is the compiler's error (CS0579, the attribute allows one); the class has no single input
+            // to build on, and the second one is no layer either: say no more, generate nothing.
+            if (attributes.Count(a => IsNamed(a.Data.AttributeClass!, InputAttributeName)) > 1)
                 return Result(null, diagnostics);
 
             int inputIndex = attributes.FindIndex(a => IsNamed(a.Data.AttributeClass!, InputAttributeName));
@@ -152,6 +167,10 @@ namespace Dsl.Generator.Parsing
                 diagnostics.Add(Diagnostic(DiagnosticDescriptors.FileLocalClass, nameLocation, symbol.Name));
             if (GeneratedMemberNames.Contains(symbol.Name))
                 diagnostics.Add(Diagnostic(DiagnosticDescriptors.ReservedName, nameLocation, symbol.Name));
+            foreach ((string name, string description) in GeneratedMembers)
+                foreach (ISymbol member in symbol.GetMembers(name))
+                    if (!member.IsImplicitlyDeclared && member.Locations.FirstOrDefault(l => l.IsInSource) is { } location)
+                        diagnostics.Add(Diagnostic(DiagnosticDescriptors.MemberNameTaken, LocationInfo.From(location), symbol.Name, name, description));
             for (INamedTypeSymbol? baseType = symbol.BaseType; baseType is not null; baseType = baseType.BaseType)
                 if (baseType.GetAttributes().Any(a => a.AttributeClass is { } type && IsNamed(type, InputAttributeName)))
                 {

@@ -159,6 +159,24 @@ public sealed class CheckpointFileTests : IDisposable
     }
 
     [Fact]
+    public void A_save_deletes_temporary_files_left_by_dead_processes_only()
+    {
+        string path = _folder.File("tiny.ckpt");
+        using var network = Trained(new TinyImageNet.Cpu<float>(5));
+        string dead = _folder.File($".tiny.ckpt.{int.MaxValue}.{Guid.NewGuid():N}.tmp"); // no process has this id
+        string alive = _folder.File($".tiny.ckpt.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp"); // maybe being written
+        string other = _folder.File($".other.ckpt.{int.MaxValue}.{Guid.NewGuid():N}.tmp"); // another checkpoint's
+        foreach (string file in (string[])[dead, alive, other]) File.WriteAllBytes(file, [1, 2, 3]);
+
+        Checkpoint.Save(network, path);
+
+        Assert.False(File.Exists(dead));
+        Assert.True(File.Exists(alive));
+        Assert.True(File.Exists(other));
+        Checkpoint.ReadInfo(path);
+    }
+
+    [Fact]
     public void Loading_into_another_architecture_is_refused_naming_both()
     {
         string path = _folder.File("tiny.ckpt");

@@ -209,13 +209,24 @@ public static class Checkpoint
         try
         {
             if (folder is not null) Directory.CreateDirectory(folder);
+            DeleteStaleTemporaries(folder ?? ".", System.IO.Path.GetFileName(full));
+            int write = Interlocked.Increment(ref s_writes);
             using (Stream stream = openTemporary?.Invoke(temporary)
                                    ?? new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                stream.Write(bytes);
+                if (CheckpointTestHook.PausesAt(CheckpointTestHook.Stage.Partial, write))
+                {
+                    stream.Write(bytes.AsSpan(0, bytes.Length / 2));
+                    if (stream is FileStream half) half.Flush(flushToDisk: true);
+                    CheckpointTestHook.Pause(CheckpointTestHook.Stage.Partial, write, temporary);
+                    stream.Write(bytes.AsSpan(bytes.Length / 2));
+                }
+                else stream.Write(bytes);
                 if (stream is FileStream file) file.Flush(flushToDisk: true);
                 else stream.Flush();
             }
+            if (CheckpointTestHook.PausesAt(CheckpointTestHook.Stage.Unrenamed, write))
+                CheckpointTestHook.Pause(CheckpointTestHook.Stage.Unrenamed, write, temporary);
             File.Move(temporary, full, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
@@ -225,6 +236,44 @@ public static class Checkpoint
             throw new CheckpointException(full, CheckpointProblem.WriteFailed,
                 $"could not write the checkpoint ({e.Message}); {(File.Exists(full) ? "the previous checkpoint there is unchanged" : "no checkpoint was written")}.", e);
         }
+    }
+
+    /// <summary>Checkpoint writes by this process, counted for <see cref="CheckpointTestHook"/>.</summary>
+    private static int s_writes;
+
+    /// <summary>
+    /// Deletes the temporary files that writes of <paramref name="fileName"/> by processes no longer running left behind
+    /// (a process killed while writing cannot delete its own), so they do not pile up in the folder. Temporaries of
+    /// running processes, this one included, are left alone: they may be being written.
+    /// </summary>
+    private static void DeleteStaleTemporaries(string folder, string fileName)
+    {
+        string prefix = $".{fileName}.";
+        IEnumerable<string> candidates;
+        try { candidates = Directory.EnumerateFiles(folder, $"{prefix}*.tmp").ToArray(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return; }
+        foreach (string candidate in candidates)
+        {
+            // ".<file>.<pid>.<guid>.tmp": the writer's process id is what is left between the prefix and the guid.
+            string name = System.IO.Path.GetFileName(candidate);
+            string[] rest = name[prefix.Length..^".tmp".Length].Split('.');
+            if (rest.Length != 2 || rest[1].Length != 32 || !int.TryParse(rest[0], out int pid) || IsRunning(pid)) continue;
+            try { File.Delete(candidate); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // another writer cleaned it, or it is locked: next time
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        if (pid == Environment.ProcessId) return true;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException) { return false; } // no such process
+        catch (InvalidOperationException) { return false; }
+        catch (System.ComponentModel.Win32Exception) { return true; } // exists, but not ours to inspect: leave its file
     }
 
     private static byte[] Serialize(Content content)
