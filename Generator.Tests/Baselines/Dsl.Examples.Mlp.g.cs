@@ -47,7 +47,7 @@ namespace Dsl.Examples
             device.Accelerator is { } accelerator ? new Gpu(accelerator, batchCapacity, seed) : new Cpu<float>(batchCapacity, seed);
 
         /// <summary>Mlp on the CPU in precision <typeparamref name="T"/>: float to train, double to check gradients.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("Dsl.Generator", "1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Dsl.Generator", "0.1.0")]
         public sealed class Cpu<T> : global::Dsl.Cpu.CpuNetwork<T> where T : unmanaged, global::System.Numerics.IFloatingPointIeee754<T>
         {
             // Parameters (shapes in comments), their gradients (d) and momentum (v).
@@ -123,7 +123,7 @@ namespace Dsl.Examples
         }
 
         /// <summary>Mlp as ILGPU kernels specialised with its shapes, for CUDA, OpenCL or ILGPU's CPU simulator.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("Dsl.Generator", "1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Dsl.Generator", "0.1.0")]
         public sealed class Gpu : global::Dsl.Gpu.GpuNetwork
         {
             // Parameters, their gradients (d) and momentum (v), on the device.

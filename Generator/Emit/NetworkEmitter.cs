@@ -12,7 +12,8 @@ namespace Dsl.Generator.Emit
     /// </summary>
     internal static class NetworkEmitter
     {
-        private const string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"Dsl.Generator\", \"1.0.0\")]";
+        // The version is the packages' (Version in Directory.Build.props); GeneratedCodeVersionTests keeps them equal.
+        private const string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"Dsl.Generator\", \"0.1.0\")]";
         private const string Buffer = "global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense>";
 
         public static string HintName(NetworkModel network) => network.FullName + ".g.cs";

@@ -6,8 +6,10 @@ namespace Dsl.Data;
 /// <c>validationCount</c> validate, and the t10k files test.
 /// </summary>
 /// <remarks>
-/// Any IDX set with these names works, not only MNIST. Each file may be raw or gzip-compressed (optionally named
-/// <c>.gz</c>), and the dotted spellings such as <c>train-images.idx3-ubyte</c> are accepted too. All three sets share
+/// Any IDX classification set with these names works, not only MNIST: images of any height × width (one channel,
+/// bytes scaled to [0, 1]) and labels 0 to classes − 1. Each file may be raw or gzip-compressed (optionally named
+/// <c>.gz</c>), the dotted spellings such as <c>train-images.idx3-ubyte</c> are accepted too, and so are
+/// <c>test-images-idx3-ubyte</c> and <c>test-labels-idx1-ubyte</c> for the t10k files. All three sets share
 /// <see cref="Classes"/>: the largest label in the training and test files + 1.
 /// </remarks>
 public sealed class MnistSplit
@@ -87,11 +89,15 @@ public sealed class MnistSplit
         FileNames.FirstOrDefault(name => AcceptedNames(name).Contains(fileName));
 
     /// <summary>The names a file may have: as is, dotted before "idx" (as some mirrors spell them), each with or
-    /// without ".gz".</summary>
+    /// without ".gz"; the test files also with "test-" for MNIST's "t10k-" (another set need not have 10,000).</summary>
     private static string[] AcceptedNames(string name)
     {
-        string dotted = name.Replace("-idx", ".idx", StringComparison.Ordinal);
-        return [name, name + ".gz", dotted, dotted + ".gz"];
+        string[] prefixes = name.StartsWith("t10k-", StringComparison.Ordinal) ? [name, "test-" + name["t10k-".Length..]] : [name];
+        return [.. prefixes.SelectMany(spelling =>
+        {
+            string dotted = spelling.Replace("-idx", ".idx", StringComparison.Ordinal);
+            return (string[])[spelling, spelling + ".gz", dotted, dotted + ".gz"];
+        })];
     }
 
     private static string[] FindFiles(string folder)
@@ -105,8 +111,8 @@ public sealed class MnistSplit
                 .Where(Directory.Exists).ToArray();
             throw new FileNotFoundException(
                 $"{folder}: missing {string.Join(", ", missing)}. The folder must hold all of " +
-                $"{string.Join(", ", FileNames)} (each may end in .gz, and train-images.idx3-ubyte style dotted " +
-                "names work too)" + (Directory.Exists(folder) ? "" : "; the folder does not exist") +
+                $"{string.Join(", ", FileNames)} (each may end in .gz, train-images.idx3-ubyte style dotted names " +
+                "work too, and test- may stand for t10k-)" + (Directory.Exists(folder) ? "" : "; the folder does not exist") +
                 string.Concat(folders.Select(path => $"; {path} is a folder, not a file")),
                 Path.Combine(folder, missing[0]));
         }
