@@ -53,7 +53,7 @@ namespace Dsl.Examples
             device.Accelerator is { } accelerator ? new Gpu(accelerator, batchCapacity, seed) : new Cpu<float>(batchCapacity, seed);
 
         /// <summary>Dbn on the CPU in precision <typeparamref name="T"/>: float to train, double to check gradients.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("Dsl.Generator", "1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Dsl.Generator", "0.1.0")]
         public sealed class Cpu<T> : global::Dsl.Cpu.CpuNetwork<T>, global::Dsl.IPretrainable where T : unmanaged, global::System.Numerics.IFloatingPointIeee754<T>
         {
             // Parameters (shapes in comments), their gradients (d) and momentum (v).
@@ -275,6 +275,7 @@ namespace Dsl.Examples
                 global::Dsl.Layers.Sgd.Step<T>(B1, dB1, vB1, learningRate, T.Zero);
                 global::Dsl.Layers.Sgd.Step<T>(VB1, dVB1, vVB1, learningRate, T.Zero);
 
+                // The monitoring cost, as the tutorial prints it.
                 return persistent
                     ? global::Dsl.Layers.Rbm.PseudoLikelihood<T>(v0, W1, VB1, B1, (int)(update % 784u), Rbm1Scratch, count, 784, 1000)
                     : global::Dsl.Layers.Rbm.ReconstructionCrossEntropy<T>(v0, Rbm1VisibleMeans, count, 784);
@@ -333,6 +334,7 @@ namespace Dsl.Examples
                 global::Dsl.Layers.Sgd.Step<T>(B2, dB2, vB2, learningRate, T.Zero);
                 global::Dsl.Layers.Sgd.Step<T>(VB2, dVB2, vVB2, learningRate, T.Zero);
 
+                // The monitoring cost, as the tutorial prints it.
                 return persistent
                     ? global::Dsl.Layers.Rbm.PseudoLikelihood<T>(v0, W2, VB2, B2, (int)(update % 1000u), Rbm2Scratch, count, 1000, 1000)
                     : global::Dsl.Layers.Rbm.ReconstructionCrossEntropy<T>(v0, Rbm2VisibleMeans, count, 1000);
@@ -393,6 +395,7 @@ namespace Dsl.Examples
                 global::Dsl.Layers.Sgd.Step<T>(B3, dB3, vB3, learningRate, T.Zero);
                 global::Dsl.Layers.Sgd.Step<T>(VB3, dVB3, vVB3, learningRate, T.Zero);
 
+                // The monitoring cost, as the tutorial prints it.
                 return persistent
                     ? global::Dsl.Layers.Rbm.PseudoLikelihood<T>(v0, W3, VB3, B3, (int)(update % 1000u), Rbm3Scratch, count, 1000, 1000)
                     : global::Dsl.Layers.Rbm.ReconstructionCrossEntropy<T>(v0, Rbm3VisibleMeans, count, 1000);
@@ -420,7 +423,7 @@ namespace Dsl.Examples
         }
 
         /// <summary>Dbn as ILGPU kernels specialised with its shapes, for CUDA, OpenCL or ILGPU's CPU simulator.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("Dsl.Generator", "1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Dsl.Generator", "0.1.0")]
         public sealed class Gpu : global::Dsl.Gpu.GpuNetwork, global::Dsl.IPretrainable
         {
             // Parameters, their gradients (d) and momentum (v), on the device.

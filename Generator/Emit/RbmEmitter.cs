@@ -86,6 +86,7 @@ namespace Dsl.Generator.Emit
             foreach (string p in new[] { "W", "B", "VB" })
                 w.Line($"global::Dsl.Layers.Sgd.Step<T>({p}{n}, d{p}{n}, v{p}{n}, learningRate, T.Zero);");
             w.Line();
+            w.Line("// The monitoring cost, as the tutorial prints it.");
             w.Line("return persistent");
             w.Line($"    ? global::Dsl.Layers.Rbm.PseudoLikelihood<T>(v0, W{n}, VB{n}, B{n}, (int)(update % {v}u), Rbm{n}Scratch, count, {v}, {h})");
             w.Line($"    : global::Dsl.Layers.Rbm.ReconstructionCrossEntropy<T>(v0, Rbm{n}VisibleMeans, count, {v});");
