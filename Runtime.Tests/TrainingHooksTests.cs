@@ -46,6 +46,19 @@ public sealed class TrainingHooksTests
     }
 
     [Fact]
+    public void Reporting_a_step_allocates_nothing()
+    {
+        var (train, validation, test) = SyntheticData.Sets();
+        using var network = new TinyImageNet.Cpu<float>(10, seed: 4);
+        var allocated = new long[80]; // bytes allocated by this thread so far, at each step
+        Trainer.Train(network, train, validation, test,
+            new TrainerOptions { Epochs = 2, BatchSize = 10, LearningRate = 0.05f, Seed = 1, ValidationFrequency = 40 },
+            step: report => allocated[report.Minibatch - 1] = GC.GetAllocatedBytesForCurrentThread());
+        // Between two steps of the second epoch (no validation between them), the training loop allocated nothing.
+        for (int m = 41; m < 79; m++) Assert.Equal(allocated[m - 1], allocated[m]);
+    }
+
+    [Fact]
     public void A_resumed_run_reports_steps_from_where_it_resumed()
     {
         using var folder = new TempFolder();

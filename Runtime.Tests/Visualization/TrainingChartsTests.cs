@@ -116,6 +116,19 @@ public sealed class TrainingChartsTests : IDisposable
     }
 
     [Fact]
+    public void A_step_between_redraws_allocates_nothing()
+    {
+        var clock = new ManualClock();
+        var display = new ProgressDisplay(TextWriter.Null, live: true, width: 80, clock);
+        display.Step(Step(1)); // drawn: the clock has not moved since, so the next ones are not
+        StepReport next = Step(2);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) display.Step(next);
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        Assert.Equal(1, display.Redraws);
+    }
+
+    [Fact]
     public void The_live_line_shows_the_counts_loss_speed_and_remaining_time()
     {
         var output = new StringWriter();
