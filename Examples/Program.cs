@@ -11,7 +11,8 @@ using Dsl.Visualization;
 // Trains one of the example networks on MNIST and reports its test error. See --help.
 try
 {
-    return Cli.Run(args, Console.Out);
+    // Progress is drawn in place on a terminal; redirected output gets plain lines.
+    return Cli.Run(args, Console.Out, live: !Console.IsOutputRedirected);
 }
 catch (Exception e) when (e is CliException or DataFormatException or DataDownloadException or DeviceUnavailableException
                               or TrainingDivergedException or CheckpointException or IOException or ArgumentException
@@ -27,7 +28,7 @@ internal sealed class CliException(string message) : Exception(message);
 /// <param name="Options">Training options: the example's defaults overridden by the options given.</param>
 /// <param name="Given">The options written on the command line (e.g. "--lr").</param>
 internal sealed record CliArguments(TrainerOptions Options, IReadOnlySet<string> Given, string? Data, DeviceKind Device, string? Metrics,
-    string? Save, string? Load, string? Resume, string? ExportOnnx, PretrainArguments Pretrain);
+    string? Save, string? Load, string? Resume, string? ExportOnnx, PretrainArguments Pretrain, string? Plots, bool Quiet);
 
 /// <summary>The pre-training options: each overrides what the [Rbm] attributes declare, for every RBM.</summary>
 internal sealed record PretrainArguments(int? Epochs, float? LearningRate, int? GibbsSteps, bool? Persistent, int? BatchSize,
@@ -43,10 +44,14 @@ internal static class Cli
     /// one with the same value is allowed).</summary>
     private static readonly string[] HyperParameters = ["--batch", "--lr", "--momentum", "--l1", "--l2", "--decay", "--patience", "--seed", "--no-shuffle", "--validate-every"];
 
-    public static int Run(string[] args, TextWriter output) => Run(args, output, ExampleCatalog.All);
+    /// <summary>Runs the command line with the example networks, writing to <paramref name="output"/>.</summary>
+    /// <param name="live">Whether <paramref name="output"/> is an interactive terminal: the epoch under way is then
+    /// shown as a progress bar redrawn in place.</param>
+    /// <returns>The process's exit code.</returns>
+    public static int Run(string[] args, TextWriter output, bool live = false) => Run(args, output, ExampleCatalog.All, live);
 
     /// <summary>Runs the CLI with the networks of <paramref name="catalog"/> (tests pass networks they declare).</summary>
-    public static int Run(string[] args, TextWriter output, IReadOnlyList<Example> catalog)
+    public static int Run(string[] args, TextWriter output, IReadOnlyList<Example> catalog, bool live = false)
     {
         if (args.Length == 0 || args.Any(a => a is "--help" or "-h"))
         {
@@ -57,6 +62,9 @@ internal static class Cli
             ?? throw new CliException($"Unknown network '{args[0]}'. Networks: {string.Join(", ", catalog.Select(e => e.Name))}.");
         CliArguments cli = ParseOptions(example.Defaults, args.AsSpan(1));
         TrainerOptions options = cli.Options;
+        // --quiet: the result line only; everything else goes to `log`.
+        TextWriter log = cli.Quiet ? TextWriter.Null : output;
+        var display = new ProgressDisplay(log, live && !cli.Quiet, live && !cli.Quiet ? TerminalWidth() : 100);
         TrainingState? resumeState = null;
         if (cli.Load is not null && cli.Resume is not null)
             throw new CliException("--load and --resume exclude each other: --load starts a new run from a model, --resume continues a run.");
@@ -73,34 +81,34 @@ internal static class Cli
         }
 
         string folder = MnistDownloader.ResolveDataFolder(cli.Data);
-        MnistSplit data = MnistDownloader.LoadOrFetch(folder, log: output.WriteLine);
-        CheckFits(example, data, folder, output);
-        using ComputeDevice compute = ComputeDevice.Open(cli.Device, output.WriteLine);
+        MnistSplit data = MnistDownloader.LoadOrFetch(folder, log: log.WriteLine);
+        CheckFits(example, data, folder, log);
+        using ComputeDevice compute = ComputeDevice.Open(cli.Device, log.WriteLine);
         using INetwork network = example.Create(compute, options.BatchSize, options.Seed);
 
         NetworkInfo info = network.Info;
-        output.WriteLine($"{example.Name}: {info.Summary} ({example.Origin})");
-        output.WriteLine($"  {info.ParameterCount:N0} parameters, {info.FlopsPerImage:N0} forward FLOPs per image, on {network.DeviceName}");
-        output.WriteLine($"  data: {data.Train.Count:N0} train / {data.Validation.Count:N0} validation / {data.Test.Count:N0} test images of {data.Train.Height}×{data.Train.Width}, {data.Train.Classes} classes");
+        log.WriteLine($"{example.Name}: {info.Summary} ({example.Origin})");
+        log.WriteLine($"  {info.ParameterCount:N0} parameters, {info.FlopsPerImage:N0} forward FLOPs per image, on {network.DeviceName}");
+        log.WriteLine($"  data: {data.Train.Count:N0} train / {data.Validation.Count:N0} validation / {data.Test.Count:N0} test images of {data.Train.Height}×{data.Train.Width}, {data.Train.Classes} classes");
         if (cli.Load is not null)
         {
             CheckpointInfo loaded = Checkpoint.Load(cli.Load, network);
             string origin = loaded.Training is { } t ? string.Create(CultureInfo.InvariantCulture,
                 $" (the best model of a run: validation {t.BestValidationErrorPercent:F2}% at epoch {t.BestEpoch}, test {t.BestTestErrorPercent:F2}%)") : "";
-            output.WriteLine($"  loaded {loaded.Path}{origin}");
+            log.WriteLine($"  loaded {loaded.Path}{origin}");
         }
 
         if (network is IPretrainable && cli.Load is null && resumeState is null)
         {
-            Pretrain(network, data, options, cli.Pretrain, output);
-            if (example.PretrainOnly && !cli.Given.Contains("--epochs"))
+            bool endsHere = example.PretrainOnly && !cli.Given.Contains("--epochs");
+            Pretrain(network, data, options, cli.Pretrain, log, done: endsHere ? output : log, display); // the result if the run ends here
+            if (endsHere)
             {
-                output.WriteLine($"{example.Name} ends after pre-training; add --epochs N to fine-tune it as a classifier");
+                log.WriteLine($"{example.Name} ends after pre-training; add --epochs N to fine-tune it as a classifier" +
+                              (cli.Plots is null ? "" : " (--plots draws a classifier's training: nothing to draw)"));
                 return 0;
             }
         }
-        else if (network.Info.Layers.Any(layer => layer.Description.StartsWith("Rbm(", StringComparison.Ordinal)) && cli.Load is null && resumeState is null)
-            throw new CliException($"{network.Info.Name} has [Rbm] layers, which pre-train on the CPU path only; run it with --device cpu.");
 
         if (options.Epochs == 0 && resumeState is null)
         {
@@ -111,58 +119,114 @@ internal static class Cli
             if (cli.Save is not null)
             {
                 Checkpoint.Save(network, cli.Save);
-                output.WriteLine($"model written to {Path.GetFullPath(cli.Save)}");
+                log.WriteLine($"model written to {Path.GetFullPath(cli.Save)}");
             }
-            ExportOnnx(cli, network, output);
+            ExportOnnx(cli, network, log);
+            if (cli.Plots is not null) Plot(cli.Plots, example, network, data, reports: [], minibatchesPerEpoch: 1, log);
             return 0;
         }
 
         if (resumeState is { } r)
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  resuming {Path.GetFullPath(cli.Resume!)} at epoch {r.Epoch}, minibatch {r.Minibatch} (lr now {r.LearningRate}; best so far: " +
                 $"validation {r.BestValidationErrorPercent:F2}% at epoch {r.BestEpoch}, test {r.BestTestErrorPercent:F2}%)"));
-        output.WriteLine($"  {Describe(options)}");
+        log.WriteLine($"  {Describe(options)}");
         string? checkpoint = cli.Save ?? cli.Resume;
         if (checkpoint is not null)
-            output.WriteLine($"  checkpoint: {Path.GetFullPath(checkpoint)}, rewritten at each validation (best model + state to resume from)");
-        // --export-onnx exports the best model, which only a checkpoint keeps: without --save, one in a temporary file.
-        string? exportCheckpoint = checkpoint ?? (cli.ExportOnnx is null ? null
+            log.WriteLine($"  checkpoint: {Path.GetFullPath(checkpoint)}, rewritten at each validation (best model + state to resume from)");
+        // --export-onnx exports the best model and --plots draws its confusion matrix, but only a checkpoint keeps it:
+        // without --save, one in a temporary file.
+        bool needsBest = cli.ExportOnnx is not null || cli.Plots is not null;
+        string? bestCheckpoint = checkpoint ?? (!needsBest ? null
             : Path.Combine(Path.GetTempPath(), $"dsl-export-{Environment.ProcessId}-{Guid.NewGuid():N}.ckpt"));
 
-        Action<ProgressReport> report = report => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"epoch {report.Epoch,4}  loss {report.MeanLoss:F4}  validation {report.ValidationErrorPercent,6:F2}%" +
-            $"{(report.TestErrorPercent is { } test ? $"  test {test,5:F2}% (best)" : "                   ")}" +
-            $"  {report.ImagesPerSecond,9:N0} img/s  {report.Elapsed.TotalSeconds,7:F1} s"));
+        var reports = new List<ProgressReport>();
+        Action<ProgressReport> report = report =>
+        {
+            reports.Add(report);
+            display.Line(string.Create(CultureInfo.InvariantCulture,
+                $"epoch {report.Epoch,4}  loss {report.MeanLoss:F4}  validation {report.ValidationErrorPercent,6:F2}%" +
+                $"{(report.TestErrorPercent is { } test ? $"  test {test,5:F2}% (best)" : "                   ")}" +
+                $"  {report.ImagesPerSecond,9:N0} img/s  {report.Elapsed.TotalSeconds,7:F1} s"));
+        };
+        Action<StepReport>? step = live && !cli.Quiet ? display.Step : null;
         TrainingResult result;
         try
         {
-            result = cli.Resume is not null
-                ? Trainer.Resume(network, data, cli.Resume, report, cli.Given.Contains("--epochs") ? options.Epochs : null, savePath: cli.Save)
-                : Trainer.Train(network, data, options, report, exportCheckpoint);
+            try
+            {
+                result = cli.Resume is not null
+                    ? Trainer.Resume(network, data, cli.Resume, report, cli.Given.Contains("--epochs") ? options.Epochs : null, savePath: cli.Save, step)
+                    : Trainer.Train(network, data, options, report, bestCheckpoint, step);
+            }
+            finally
+            {
+                display.Clear();
+            }
 
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"done: {result.Epochs} epochs{(result.StoppedEarly ? " (early stop)" : "")} in {result.WallSeconds:F1} s " +
                 $"({result.TrainSeconds:F1} s training, {result.TrainImagesPerSecond:N0} img/s); best validation error " +
                 $"{result.BestValidationErrorPercent:F2}% at epoch {result.BestEpoch}, test error {result.TestErrorPercent:F2}%"));
             if (checkpoint is not null && File.Exists(checkpoint))
-                output.WriteLine($"checkpoint: {Path.GetFullPath(checkpoint)} holds the best model (epoch {result.BestEpoch}); " +
-                                 $"use it with --load, or continue the run with --resume");
-            if (cli.ExportOnnx is not null && exportCheckpoint is not null && File.Exists(exportCheckpoint))
-                Checkpoint.Load(exportCheckpoint, network); // the best model, whose test error is reported above
-            ExportOnnx(cli, network, output);
+                log.WriteLine($"checkpoint: {Path.GetFullPath(checkpoint)} holds the best model (epoch {result.BestEpoch}); " +
+                              $"use it with --load, or continue the run with --resume");
+            if (needsBest && bestCheckpoint is not null && File.Exists(bestCheckpoint))
+                Checkpoint.Load(bestCheckpoint, network); // the best model, whose test error is reported above
+            ExportOnnx(cli, network, log);
+            if (cli.Plots is not null) Plot(cli.Plots, example, network, data, reports, data.Train.Count / options.BatchSize, log);
         }
         finally
         {
-            if (checkpoint is null && exportCheckpoint is not null) File.Delete(exportCheckpoint);
+            if (checkpoint is null && bestCheckpoint is not null) File.Delete(bestCheckpoint);
         }
 
-        if (cli.Metrics is not null) WriteMetrics(cli.Metrics, example, options, network, result, output);
+        if (cli.Metrics is not null) WriteMetrics(cli.Metrics, example, options, network, result, log);
         return 0;
+    }
+
+    /// <summary>The terminal's width, or 100 where it cannot be read.</summary>
+    private static int TerminalWidth()
+    {
+        try { return Console.WindowWidth > 0 ? Console.WindowWidth : 100; }
+        catch (IOException) { return 100; }
+    }
+
+    /// <summary>
+    /// --plots: writes DIR/curves.png (the loss and errors at each validation) and DIR/confusion.png (the confusion
+    /// matrix of <paramref name="network"/>, the best model, on the test set), and prints the matrix as a table.
+    /// </summary>
+    private static void Plot(string folder, Example example, INetwork network, MnistSplit data, IReadOnlyList<ProgressReport> reports,
+        int minibatchesPerEpoch, TextWriter log)
+    {
+        if (ChartFonts.Register() is { } note) log.WriteLine($"note: {note}");
+        string title = $"{example.Name}: {network.Info.Summary}";
+        if (reports.Count > 0)
+        {
+            string curves = Path.GetFullPath(Path.Combine(folder, "curves.png"));
+            TrainingCharts.SaveCurves(curves, reports, minibatchesPerEpoch, title);
+            log.WriteLine($"loss and error curves written to {curves}");
+        }
+        else
+            log.WriteLine("no validation point: no curves to draw");
+
+        int[,] counts = Trainer.ConfusionMatrix(network, data.Test);
+        int correct = 0;
+        for (int c = 0; c < counts.GetLength(0); c++) correct += counts[c, c];
+        string error = string.Create(CultureInfo.InvariantCulture, $"{100.0 * (data.Test.Count - correct) / Math.Max(1, data.Test.Count):F2}%");
+        string confusion = Path.GetFullPath(Path.Combine(folder, "confusion.png"));
+        TrainingCharts.SaveConfusion(confusion, counts, $"{example.Name}: test set, {data.Test.Count:N0} images, error {error}");
+        log.WriteLine($"confusion matrix on the test set ({data.Test.Count:N0} images, error {error}; rows: true class, columns: predicted):");
+        log.Write(TrainingCharts.FormatConfusion(counts));
+        log.WriteLine($"confusion matrix written to {confusion}");
     }
 
     /// <summary>Pre-trains the network's RBMs, then writes the pictures asked for: the first RBM's filters, and samples
     /// from it after Gibbs steps from test images (as the tutorial's rbm.py draws them).</summary>
-    private static void Pretrain(INetwork network, MnistSplit data, TrainerOptions options, PretrainArguments arguments, TextWriter output)
+    /// <param name="output">Where the lines go.</param>
+    /// <param name="done">Where the closing "pre-training done" line goes: the result when the run ends there.</param>
+    private static void Pretrain(INetwork network, MnistSplit data, TrainerOptions options, PretrainArguments arguments, TextWriter output,
+        TextWriter done, ProgressDisplay display)
     {
         var pretrainable = (IPretrainable)network;
         var pretrainOptions = new PretrainOptions { BatchSize = arguments.BatchSize ?? options.BatchSize, Settings = rbm => arguments.Apply(rbm.Settings) };
@@ -173,10 +237,18 @@ internal static class Cli
                 $"  pre-training layer {rbm.Layer}, {rbm.Declaration}: {(settings.Persistent ? "PCD" : "CD")}-{settings.GibbsSteps}, " +
                 $"lr {settings.LearningRate}, {settings.Epochs} epochs, batch {pretrainOptions.BatchSize}"));
         }
-        double seconds = Pretrainer.Pretrain(network, data.Train, pretrainOptions, report => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"pre-train layer {report.Layer} epoch {report.Epoch,3}/{report.Epochs}  {report.CostName} {report.Cost,9:F4}" +
-            $"  {report.ImagesPerSecond,9:N0} img/s  {report.Elapsed.TotalSeconds,7:F1} s")));
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"pre-training done in {seconds:F1} s"));
+        double seconds;
+        try
+        {
+            seconds = Pretrainer.Pretrain(network, data.Train, pretrainOptions, report => display.Line(string.Create(CultureInfo.InvariantCulture,
+                $"pre-train layer {report.Layer} epoch {report.Epoch,3}/{report.Epochs}  {report.CostName} {report.Cost,9:F4}" +
+                $"  {report.ImagesPerSecond,9:N0} img/s  {report.Elapsed.TotalSeconds,7:F1} s")), display.Step);
+        }
+        finally
+        {
+            display.Clear();
+        }
+        done.WriteLine(string.Create(CultureInfo.InvariantCulture, $"pre-training done in {seconds:F1} s"));
         if (pretrainable.RbmLayers.Count == 0) return;
 
         RbmLayerInfo first = pretrainable.RbmLayers[0];
@@ -266,10 +338,11 @@ internal static class Cli
 
     private static CliArguments ParseOptions(TrainerOptions options, ReadOnlySpan<string> args)
     {
-        string? data = null, metrics = null, save = null, load = null, resume = null, filters = null, samples = null, exportOnnx = null;
+        string? data = null, metrics = null, save = null, load = null, resume = null, filters = null, samples = null, exportOnnx = null, plots = null;
         int? pretrainEpochs = null, gibbsSteps = null, pretrainBatch = null;
         float? pretrainRate = null;
         bool? persistent = null;
+        bool quiet = false;
         var given = new HashSet<string>();
         DeviceKind device = DeviceKind.Auto;
         for (int i = 0; i < args.Length; i++)
@@ -278,6 +351,7 @@ internal static class Cli
             given.Add(name);
             if (name == "--no-shuffle") { options = options with { Shuffle = false }; continue; }
             if (name == "--persistent") { persistent = true; continue; }
+            if (name == "--quiet") { quiet = true; continue; }
             if (i + 1 >= args.Length) throw new CliException($"{name} needs a value. See --help.");
             string value = args[++i];
             options = name switch
@@ -292,7 +366,7 @@ internal static class Cli
                 "--patience" => options with { Patience = Int(name, value, min: 1) },
                 "--seed" => options with { Seed = Int(name, value, min: int.MinValue) },
                 "--validate-every" => options with { ValidationFrequency = Int(name, value, min: 1) },
-                "--data" or "--device" or "--metrics-json" or "--save" or "--load" or "--resume" or "--export-onnx" => options,
+                "--data" or "--device" or "--metrics-json" or "--save" or "--load" or "--resume" or "--export-onnx" or "--plots" => options,
                 "--pretrain-epochs" or "--pretrain-lr" or "--gibbs-steps" or "--pretrain-batch" or "--filters" or "--samples" => options,
                 _ => throw new CliException($"Unknown option '{name}'. See --help."),
             };
@@ -304,6 +378,7 @@ internal static class Cli
                 case "--load": load = value; break;
                 case "--resume": resume = value; break;
                 case "--export-onnx": exportOnnx = value; break;
+                case "--plots": plots = value; break;
                 case "--pretrain-epochs": pretrainEpochs = Int(name, value, min: 0); break;
                 case "--pretrain-lr": pretrainRate = Float(name, value); break;
                 case "--gibbs-steps": gibbsSteps = Int(name, value, min: 1); break;
@@ -317,7 +392,7 @@ internal static class Cli
             }
         }
         return new CliArguments(options, given, data, device, metrics, save, load, resume, exportOnnx,
-            new PretrainArguments(pretrainEpochs, pretrainRate, gibbsSteps, persistent, pretrainBatch, filters, samples));
+            new PretrainArguments(pretrainEpochs, pretrainRate, gibbsSteps, persistent, pretrainBatch, filters, samples), plots, quiet);
     }
 
     private static int Int(string name, string value, int min) =>
@@ -398,6 +473,12 @@ internal static class Cli
           --export-onnx FILE  after training, write the best model as an ONNX model (opset 13: input 'images'
                               (N, 1, 28, 28) or (N, 784), output 'probabilities' (N, 10)); with --epochs 0, the
                               loaded (or initial) model
+          --plots DIR         after training, write DIR/curves.png (training loss, validation error and the best
+                              models' test error at each validation, against the epoch) and DIR/confusion.png (the
+                              best model's confusion matrix on the test set, also printed as a table); with
+                              --epochs 0, the loaded model's confusion matrix only
+          --quiet             print only the result line (and errors); on a terminal, progress is otherwise shown
+                              as a bar redrawn in place during each epoch
         pre-training (networks with [Rbm] layers: each option overrides what the attributes declare, for every RBM):
           --pretrain-epochs N epochs per RBM (0: no pre-training)
           --pretrain-lr X     pre-training learning rate

@@ -56,6 +56,27 @@ public sealed class PretrainingTests
     }
 
     [Fact]
+    public void The_step_hook_sees_every_pretraining_minibatch_once()
+    {
+        using var network = new TinyDbn.Cpu<float>(10, seed: 2);
+        var steps = new List<PretrainStepReport>();
+        var epochs = new List<PretrainReport>();
+        // 95 images in minibatches of 10: 9 per epoch (the partial one is dropped); 2 RBMs × 3 epochs.
+        Pretrainer.Pretrain(network, Patterns(95, 3), new PretrainOptions { Settings = rbm => rbm.Settings with { Epochs = 3 } },
+            epochs.Add, steps.Add);
+
+        Assert.Equal(2 * 3 * 9, steps.Count);
+        for (int i = 0; i < steps.Count; i++)
+        {
+            PretrainStepReport s = steps[i];
+            Assert.Equal((i / 27, i / 27 + 1, i / 9 % 3 + 1, 3, i % 9 + 1, 9, 10), (s.Rbm, s.Layer, s.Epoch, s.Epochs, s.Batch, s.Batches, s.BatchSize));
+            Assert.True(double.IsFinite(s.MeanCost) && s.ImagesPerSecond > 0);
+            if (s.Batch == 9) // the epoch's last step has the epoch's mean cost
+                Assert.Equal(epochs[i / 9].Cost, s.MeanCost, 1e-9);
+        }
+    }
+
+    [Fact]
     public void Pretraining_is_reproducible_for_a_seed_and_changes_with_it()
     {
         float[] Weights(int seed)

@@ -26,22 +26,41 @@ public sealed record PretrainOptions
 public sealed record PretrainReport(int Rbm, int Layer, int Epoch, int Epochs, double Cost, string CostName,
     double ImagesPerSecond, TimeSpan Elapsed);
 
+/// <summary>One pre-training minibatch, reported to the optional per-step hook of
+/// <see cref="Pretrainer.Pretrain(INetwork, Dataset, PretrainOptions, Action{PretrainReport}?, Action{PretrainStepReport}?)"/>
+/// (e.g. to draw a progress bar). A value type: reporting allocates nothing.</summary>
+/// <param name="Rbm">The RBM's index among the network's RBMs (0: the lowest).</param>
+/// <param name="Layer">Its layer number in the network.</param>
+/// <param name="Epoch">1-based epoch of this RBM.</param>
+/// <param name="Epochs">Epochs this RBM trains for.</param>
+/// <param name="Batch">Minibatches done in this epoch, this one included (1 … <paramref name="Batches"/>).</param>
+/// <param name="Batches">Minibatches per epoch.</param>
+/// <param name="BatchSize">Images per minibatch.</param>
+/// <param name="MeanCost">Mean monitoring cost of this epoch's minibatches so far.</param>
+/// <param name="CostName">"reconstruction cross-entropy" (CD) or "pseudo-log-likelihood" (PCD).</param>
+/// <param name="ImagesPerSecond">Images through the update per second of this epoch so far.</param>
+/// <param name="Elapsed">Wall time since pre-training began.</param>
+public readonly record struct PretrainStepReport(int Rbm, int Layer, int Epoch, int Epochs, int Batch, int Batches, int BatchSize,
+    double MeanCost, string CostName, double ImagesPerSecond, TimeSpan Elapsed);
+
 /// <summary>
 /// Greedy layer-wise pre-training, as in the Theano tutorials' DBN: each RBM in turn, bottom up, for its epochs over
 /// the training set in order, on the mean activations of the (already pre-trained) layers below it.
 /// </summary>
 public static class Pretrainer
 {
-    /// <summary>Pre-trains every RBM of <paramref name="network"/> on <paramref name="train"/>; returns the seconds
-    /// spent.</summary>
-    /// <exception cref="ArgumentException">The network cannot be pre-trained (no [Rbm] layers, or an implementation
-    /// without pre-training), the data does not fit it, or the batch size is not in [1, capacity].</exception>
+    /// <summary>Pre-trains every RBM of <paramref name="network"/> on <paramref name="train"/>, reporting each epoch
+    /// through <paramref name="progress"/> and, if given, each minibatch through <paramref name="step"/>; returns the
+    /// seconds spent.</summary>
+    /// <exception cref="ArgumentException">The network has no [Rbm] layers, the data does not fit it, or the batch size
+    /// is not in [1, capacity].</exception>
     /// <exception cref="TrainingDivergedException">A monitoring cost became NaN or infinite.</exception>
-    public static double Pretrain(INetwork network, Dataset train, PretrainOptions options, Action<PretrainReport>? progress = null)
+    public static double Pretrain(INetwork network, Dataset train, PretrainOptions options, Action<PretrainReport>? progress = null,
+        Action<PretrainStepReport>? step = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         IPretrainable pretrainable = network as IPretrainable ?? throw new ArgumentException(
-            $"{network.Info.Name} on {network.DeviceName} cannot be pre-trained: only the CPU implementation of a network with [Rbm] layers can.",
+            $"{network.Info.Name} cannot be pre-trained: it has no [Rbm] layers ({network.Info.Summary}).",
             nameof(network));
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
@@ -71,6 +90,12 @@ public static class Pretrainer
                             $"Pre-training layer {layer.Layer} ({layer.Declaration}) diverged: its {costName} became {cost} at epoch {epoch}, " +
                             $"minibatch {b + 1} of {batches} (learning rate {settings.LearningRate}). Try a smaller pre-training learning rate.");
                     sum += cost;
+                    if (step is not null)
+                    {
+                        double elapsed = epochClock.Elapsed.TotalSeconds;
+                        step(new PretrainStepReport(rbm, layer.Layer, epoch, settings.Epochs, b + 1, batches, batch, sum / (b + 1), costName,
+                            elapsed > 0 ? (b + 1) * (double)batch / elapsed : 0, wall.Elapsed));
+                    }
                 }
                 double seconds = epochClock.Elapsed.TotalSeconds;
                 progress?.Invoke(new PretrainReport(rbm, layer.Layer, epoch, settings.Epochs, sum / batches, costName,

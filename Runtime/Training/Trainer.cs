@@ -54,6 +54,25 @@ public sealed record TrainerOptions
 public sealed record ProgressReport(int Epoch, long Minibatch, double MeanLoss, double ValidationErrorPercent,
     double? TestErrorPercent, double ImagesPerSecond, TimeSpan Elapsed);
 
+/// <summary>
+/// One trained minibatch, reported to the optional per-step hook of <see cref="Trainer.Train(INetwork, Dataset, Dataset, Dataset, TrainerOptions, Action{ProgressReport}?, string?, Action{StepReport}?)"/>
+/// (e.g. to draw a progress bar). A value type: reporting allocates nothing; the hook runs on the training thread after
+/// every step, so it should return quickly (a display throttles its redraws).
+/// </summary>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="Epochs">Upper bound on epochs (early stopping may end the run sooner).</param>
+/// <param name="Batch">Minibatches done in this epoch, this one included (1 … <paramref name="Batches"/>).</param>
+/// <param name="Batches">Minibatches per epoch (a last partial one is dropped).</param>
+/// <param name="BatchSize">Images per minibatch.</param>
+/// <param name="Minibatch">Minibatches trained so far, over all epochs.</param>
+/// <param name="Loss">This minibatch's mean training NLL.</param>
+/// <param name="MeanLoss">Mean of this epoch's minibatch losses so far (since the resume, in a resumed epoch).</param>
+/// <param name="ImagesPerSecond">Images trained per second of this epoch so far: wall time of the epoch's training
+/// loop, validation and testing excluded.</param>
+/// <param name="Elapsed">Wall time since training began, validation included.</param>
+public readonly record struct StepReport(int Epoch, int Epochs, int Batch, int Batches, int BatchSize, long Minibatch, float Loss,
+    double MeanLoss, double ImagesPerSecond, TimeSpan Elapsed);
+
 /// <summary>What a training run achieved.</summary>
 /// <param name="Epochs">Epochs run (the last one possibly cut short by early stopping).</param>
 /// <param name="TrainSeconds">Time spent in training steps only.</param>
@@ -93,44 +112,48 @@ public sealed class TrainingDivergedException : Exception
 /// <remarks>
 /// With a checkpoint path, every validation rewrites that file (atomically) with the best model so far, the current
 /// parameters and momentum and the trainer's state, after checking that every parameter is finite: a diverged run
-/// never overwrites the last good checkpoint, and <see cref="Resume(INetwork, Dataset, Dataset, Dataset, string, Action{ProgressReport}?, int?, string?)"/>
+/// never overwrites the last good checkpoint, and <see cref="Resume(INetwork, Dataset, Dataset, Dataset, string, Action{ProgressReport}?, int?, string?, Action{StepReport}?)"/>
 /// continues from it to exactly the weights the uninterrupted run reaches on the CPU.
 /// </remarks>
 public static class Trainer
 {
-    /// <summary>Trains <paramref name="network"/> on a split data set, reporting each validation through <paramref name="progress"/>.</summary>
+    /// <summary>Trains <paramref name="network"/> on a split data set, reporting each validation through
+    /// <paramref name="progress"/> and, if given, each minibatch through <paramref name="step"/>.</summary>
     public static TrainingResult Train(INetwork network, MnistSplit data, TrainerOptions options, Action<ProgressReport>? progress = null,
-        string? checkpointPath = null) =>
-        Train(network, data.Train, data.Validation, data.Test, options, progress, checkpointPath);
+        string? checkpointPath = null, Action<StepReport>? step = null) =>
+        Train(network, data.Train, data.Validation, data.Test, options, progress, checkpointPath, step);
 
     /// <summary>
     /// Trains on <paramref name="train"/>, validating on <paramref name="validation"/> for early stopping; each new best
     /// model is scored on <paramref name="test"/>.
     /// </summary>
+    /// <param name="progress">Called at each validation.</param>
     /// <param name="checkpointPath">If set, rewritten at each validation with the best model so far and the state to
     /// resume from (see <see cref="Checkpoint"/>).</param>
+    /// <param name="step">Called after every minibatch (before that minibatch's validation, if one is due).</param>
     /// <exception cref="TrainingDivergedException">The loss or a parameter became NaN or infinite.</exception>
     /// <exception cref="CheckpointException">The checkpoint could not be written.</exception>
     public static TrainingResult Train(INetwork network, Dataset train, Dataset validation, Dataset test, TrainerOptions options,
-        Action<ProgressReport>? progress = null, string? checkpointPath = null) =>
-        Run(network, train, validation, test, options, progress, checkpointPath, start: null);
+        Action<ProgressReport>? progress = null, string? checkpointPath = null, Action<StepReport>? step = null) =>
+        Run(network, train, validation, test, options, progress, checkpointPath, start: null, step);
 
     /// <summary>Continues the run saved in <paramref name="checkpointPath"/> on a split data set.</summary>
     public static TrainingResult Resume(INetwork network, MnistSplit data, string checkpointPath, Action<ProgressReport>? progress = null,
-        int? epochs = null, string? savePath = null) =>
-        Resume(network, data.Train, data.Validation, data.Test, checkpointPath, progress, epochs, savePath);
+        int? epochs = null, string? savePath = null, Action<StepReport>? step = null) =>
+        Resume(network, data.Train, data.Validation, data.Test, checkpointPath, progress, epochs, savePath, step);
 
     /// <summary>
-    /// Continues the run saved in <paramref name="checkpointPath"/> (written by <see cref="Train(INetwork, Dataset, Dataset, Dataset, TrainerOptions, Action{ProgressReport}?, string?)"/>
+    /// Continues the run saved in <paramref name="checkpointPath"/> (written by <see cref="Train(INetwork, Dataset, Dataset, Dataset, TrainerOptions, Action{ProgressReport}?, string?, Action{StepReport}?)"/>
     /// at a validation) with the options stored there, as if it had never stopped: on the CPU the final weights are
     /// bit-for-bit those of the uninterrupted run. <paramref name="network"/> must have the checkpoint's architecture;
     /// the data must be the same.
     /// </summary>
     /// <param name="epochs">A new upper bound on epochs; null keeps the stored one.</param>
     /// <param name="savePath">Where to keep writing checkpoints; null: <paramref name="checkpointPath"/> itself.</param>
+    /// <param name="step">Called after every minibatch, as in Train.</param>
     /// <returns>The whole run's result (epochs counted from its start; times since the resume).</returns>
     public static TrainingResult Resume(INetwork network, Dataset train, Dataset validation, Dataset test, string checkpointPath,
-        Action<ProgressReport>? progress = null, int? epochs = null, string? savePath = null)
+        Action<ProgressReport>? progress = null, int? epochs = null, string? savePath = null, Action<StepReport>? step = null)
     {
         ParameterAccess access = ParameterAccess.For(network);
         (TrainingState state, float[][] best, string full) = Checkpoint.LoadForResume(checkpointPath, network, access);
@@ -140,7 +163,7 @@ public static class Trainer
                 "resuming needs the same data (and --data folder).");
         TrainerOptions options = epochs is { } bound ? state.Options with { Epochs = bound } : state.Options;
         string target = Path.GetFullPath(savePath ?? full);
-        return Run(network, train, validation, test, options, progress, target, new Start(state, best, WritesToResumedFile: target == full));
+        return Run(network, train, validation, test, options, progress, target, new Start(state, best, WritesToResumedFile: target == full), step);
     }
 
     /// <summary>A resumed run's starting point: its state, the best model's parameters, and whether the run goes on
@@ -148,7 +171,7 @@ public static class Trainer
     private sealed record Start(TrainingState State, float[][] Best, bool WritesToResumedFile);
 
     private static TrainingResult Run(INetwork network, Dataset train, Dataset validation, Dataset test, TrainerOptions options,
-        Action<ProgressReport>? progress, string? checkpointPath, Start? start)
+        Action<ProgressReport>? progress, string? checkpointPath, Start? start, Action<StepReport>? step)
     {
         NetworkInfo info = network.Info;
         CheckFits(info, train, "training");
@@ -191,6 +214,10 @@ public static class Trainer
         var wall = Stopwatch.StartNew();
         var steps = new Stopwatch();
         double stepSecondsAtReport = 0;
+        // For the per-step hook: the epoch's training loop so far (paused while validating).
+        var epochClock = new Stopwatch();
+        double epochLossSum = 0;
+        int epochSteps = 0;
 
         while (!stop)
         {
@@ -202,6 +229,8 @@ public static class Trainer
                 if (options.Shuffle) random.Shuffle(order);
             }
             inEpoch = false;
+            epochClock.Restart();
+            (epochLossSum, epochSteps) = (0, 0);
             for (int b = firstBatch; b < batches && !stop; b++)
             {
                 for (int i = 0; i < batch; i++)
@@ -225,9 +254,18 @@ public static class Trainer
                 lossSum += loss;
                 lossCount++;
                 imagesSinceReport += batch;
+                if (step is not null)
+                {
+                    epochLossSum += loss;
+                    epochSteps++;
+                    double epochSeconds = epochClock.Elapsed.TotalSeconds;
+                    step(new StepReport(epoch, options.Epochs, b + 1, batches, batch, minibatch, loss, epochLossSum / epochSteps,
+                        epochSeconds > 0 ? epochSteps * (double)batch / epochSeconds : 0, wall.Elapsed));
+                }
 
                 if (minibatch % validationFrequency == 0)
                 {
+                    epochClock.Stop();
                     // Parameters can overflow while the loss stays finite (a saturated unit hides them): check before
                     // anything is validated or saved, so a diverged model never replaces the last good checkpoint.
                     if (access is not null && FindNonFinite(access, info, scratch) is { } culprit)
@@ -260,6 +298,7 @@ public static class Trainer
                     lossSum = 0;
                     lossCount = 0;
                     imagesSinceReport = 0;
+                    epochClock.Start();
                 }
                 if (patience <= minibatch) stop = true;
             }
@@ -336,6 +375,26 @@ public static class Trainer
                 if (ArgMax(probabilities.AsSpan(i * classes, classes)) != data.Labels[start + i]) wrong++;
         }
         return data.Count == 0 ? 0 : 100.0 * wrong / data.Count;
+    }
+
+    /// <summary>
+    /// Counts how <paramref name="network"/> classifies <paramref name="data"/>: entry [t, p] is the number of images of
+    /// true class t predicted as class p (the most probable class, the first on ties), for t and p in
+    /// [0, <see cref="NetworkInfo.Classes"/>). The diagonal holds the correct answers; each row sums to the number of
+    /// images of its class.
+    /// </summary>
+    /// <exception cref="ArgumentException">The images do not fit the network, or the data has more classes than it
+    /// scores.</exception>
+    public static int[,] ConfusionMatrix(INetwork network, Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(data);
+        CheckFits(network.Info, data, "evaluation");
+        int classes = network.Info.Classes;
+        var counts = new int[classes, classes];
+        int[] predicted = network.Classify(data.Images.AsSpan(0, data.Count * data.Features), data.Count);
+        for (int i = 0; i < data.Count; i++) counts[data.Labels[i], predicted[i]]++; // labels < data.Classes ≤ classes
+        return counts;
     }
 
     /// <summary>Index of the largest value (the first on ties).</summary>
