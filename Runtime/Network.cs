@@ -127,7 +127,7 @@ public sealed record RbmLayerInfo(int Layer, string Declaration, int Visible, in
 
 /// <summary>
 /// A network with [Rbm] layers, which are pre-trained greedily, bottom up, before supervised training (a Deep Belief
-/// Network, as in the Theano tutorials). The generated CPU class implements it.
+/// Network, as in the Theano tutorials). Both generated implementations, CPU and ILGPU, implement it.
 /// </summary>
 public interface IPretrainable
 {
