@@ -6,6 +6,18 @@ namespace Dsl.Tests;
 internal static class Randomize
 {
     /// <summary>
+    /// A seed that depends only on <paramref name="parts"/>' text (FNV-1a over it): the same in every run. (The
+    /// framework's HashCode is salted per process, so seeds made from it changed each run, and a test case now and
+    /// then drew a near-tie that a finite difference steps across.)
+    /// </summary>
+    public static int Seed(params object[] parts)
+    {
+        uint hash = 2166136261;
+        foreach (char c in string.Join("|", parts)) hash = (hash ^ c) * 16777619;
+        return (int)(hash & 0x7FFFFFFF);
+    }
+
+    /// <summary>
     /// Every parameter uniform in ±1/√fan-in (weights; fan-in = all dimensions but the first for a conv kernel
     /// (F, C, kh, kw), the first for a dense matrix (in, out)) or ±0.1 (biases): non-zero everywhere, as checks need,
     /// yet small enough that tanh and sigmoid do not saturate. Saturated units make max-pooling windows near-ties,

@@ -29,7 +29,7 @@ public sealed class LayerGradientCheckTests
         Activation activation)
     {
         var shape = new ConvShape(c, h, w, f, kh, kw, s, p);
-        var random = new Random(HashCode.Combine(shape, count, activation) & 0xFFFF);
+        var random = new Random(Randomize.Seed(shape, count, activation));
         double[] x = TestData.Uniform(random, count * shape.InputSize);
         double[] weights = TestData.Uniform(random, shape.WeightCount, -0.5, 0.5);
         double[] bias = TestData.Uniform(random, shape.Filters, -0.5, 0.5);
@@ -74,7 +74,7 @@ public sealed class LayerGradientCheckTests
     public void MaxPool_backward_matches_finite_differences(int c, int h, int w, int size, int stride, int count)
     {
         var shape = new PoolShape(c, h, w, size, stride);
-        var random = new Random(HashCode.Combine(shape, count) & 0xFFFF);
+        var random = new Random(Randomize.Seed(shape, count));
         double[] x = TestData.Uniform(random, count * shape.InputSize);
         double[] r = TestData.Uniform(random, count * shape.OutputSize);
         var y = new double[count * shape.OutputSize];

@@ -38,7 +38,7 @@ public sealed class LayerKernelTests : IDisposable
     public void Conv_kernels_match_the_cpu_path(int c, int h, int w, int f, int kh, int kw, int s, int p, int count)
     {
         var shape = new ConvShape(c, h, w, f, kh, kw, s, p);
-        var random = new Random(HashCode.Combine(shape, count) & 0xFFFF);
+        var random = new Random(Randomize.Seed(shape, count));
         var forward = Accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, ConvShape, Activation>(Conv.ForwardKernel);
         var weightGradient = Accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
@@ -102,7 +102,7 @@ public sealed class LayerKernelTests : IDisposable
     public void MaxPool_kernels_match_the_cpu_path(int c, int h, int w, int size, int stride, int count)
     {
         var shape = new PoolShape(c, h, w, size, stride);
-        var random = new Random(HashCode.Combine(shape, count) & 0xFFFF);
+        var random = new Random(Randomize.Seed(shape, count));
         var forward = Accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, PoolShape>(
             MaxPool.ForwardKernel);
         var backward = Accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>,
