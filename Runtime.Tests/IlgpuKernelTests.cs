@@ -127,13 +127,7 @@ public sealed class IlgpuKernelTests : IDisposable
     private static void AssertClose(float[] expected, MemoryBuffer1D<float, ILGPU.Stride1D.Dense> actual, string what) =>
         AssertClose(expected, actual.GetAsArray1D(), what);
 
-    private static void AssertClose(float[] expected, float[] actual, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Close(expected[i], actual[i]), $"{what}[{i}]: CPU {expected[i]:E6}, kernels {actual[i]:E6}");
-    }
+    private static void AssertClose(float[] expected, float[] actual, string what) => KernelChecks.AssertClose(expected, actual, what);
 
-    // Summation orders differ (blocked SIMD vs one sequential loop per thread): float round-off, not more.
-    private static bool Close(float a, float b) => Math.Abs(a - b) <= 1e-5f + 1e-4f * Math.Max(Math.Abs(a), Math.Abs(b));
+    private static bool Close(float a, float b) => KernelChecks.Close(a, b);
 }

@@ -1,33 +1,13 @@
 using System.Text.RegularExpressions;
 using Dsl.Checkpoints;
 using Dsl.Examples;
-using Dsl.Tests.Data;
 using Xunit;
 
 namespace Dsl.Tests.Checkpoints;
 
 /// <summary>The examples CLI's --save, --load and --resume, driven through its classes on a small 28×28 set.</summary>
-public sealed partial class CliCheckpointTests : IDisposable
+public sealed partial class CliCheckpointTests : CliRunTests
 {
-    private readonly TempFolder _data = new();
-    private readonly TempFolder _runs = new();
-
-    public CliCheckpointTests() => SyntheticData.WriteMnistFolder(_data.Path);
-
-    public void Dispose()
-    {
-        _data.Dispose();
-        _runs.Dispose();
-    }
-
-    private string Run(params string[] args)
-    {
-        var output = new StringWriter();
-        int code = Cli.Run(["lr", "--data", _data.Path, "--device", "cpu", "--batch", "20", .. args], output);
-        Assert.True(code == 0, output.ToString());
-        return output.ToString();
-    }
-
     [GeneratedRegex(@"best validation error (\S+)% at epoch \d+, test error (\S+)%")]
     private static partial Regex Done();
 
@@ -37,7 +17,7 @@ public sealed partial class CliCheckpointTests : IDisposable
     [Fact]
     public void Save_then_load_with_no_epochs_reports_the_best_models_errors()
     {
-        string path = Path.Combine(_runs.Path, "lr.ckpt");
+        string path = Path.Combine(Runs.Path, "lr.ckpt");
         Match trained = Done().Match(Run("--epochs", "3", "--lr", "0.5", "--save", path));
         Assert.True(trained.Success);
 
@@ -53,7 +33,7 @@ public sealed partial class CliCheckpointTests : IDisposable
     [Fact]
     public void Resume_continues_to_the_same_end_as_an_uninterrupted_run()
     {
-        string full = Path.Combine(_runs.Path, "full.ckpt"), split = Path.Combine(_runs.Path, "split.ckpt");
+        string full = Path.Combine(Runs.Path, "full.ckpt"), split = Path.Combine(Runs.Path, "split.ckpt");
         string uninterrupted = Run("--epochs", "4", "--momentum", "0.9", "--decay", "0.9", "--save", full);
         Run("--epochs", "2", "--momentum", "0.9", "--decay", "0.9", "--save", split);
         string resumed = Run("--resume", split, "--epochs", "4");
@@ -66,22 +46,22 @@ public sealed partial class CliCheckpointTests : IDisposable
     [Fact]
     public void Resume_refuses_changed_hyper_parameters_and_load_together()
     {
-        string path = Path.Combine(_runs.Path, "lr.ckpt");
+        string path = Path.Combine(Runs.Path, "lr.ckpt");
         Run("--epochs", "1", "--save", path);
-        var changed = Assert.Throws<CliException>(() => Cli.Run(["lr", "--data", _data.Path, "--resume", path, "--lr", "0.2"], TextWriter.Null));
+        var changed = Assert.Throws<CliException>(() => Cli.Run(["lr", "--data", Data.Path, "--resume", path, "--lr", "0.2"], TextWriter.Null));
         Assert.Contains("--lr cannot be changed with --resume", changed.Message);
         Assert.Contains("lr 0.13", changed.Message); // the stored value
-        var both = Assert.Throws<CliException>(() => Cli.Run(["lr", "--data", _data.Path, "--resume", path, "--load", path], TextWriter.Null));
+        var both = Assert.Throws<CliException>(() => Cli.Run(["lr", "--data", Data.Path, "--resume", path, "--load", path], TextWriter.Null));
         Assert.Contains("exclude each other", both.Message);
     }
 
     [Fact]
     public void Loading_another_networks_checkpoint_is_refused()
     {
-        string path = Path.Combine(_runs.Path, "lr.ckpt");
+        string path = Path.Combine(Runs.Path, "lr.ckpt");
         Run("--epochs", "1", "--save", path);
         var error = Assert.Throws<CheckpointException>(() =>
-            Cli.Run(["mlp", "--data", _data.Path, "--device", "cpu", "--batch", "20", "--load", path, "--epochs", "0"], TextWriter.Null));
+            Cli.Run(["mlp", "--data", Data.Path, "--device", "cpu", "--batch", "20", "--load", path, "--epochs", "0"], TextWriter.Null));
         Assert.Equal(CheckpointProblem.ArchitectureMismatch, error.Problem);
     }
 }

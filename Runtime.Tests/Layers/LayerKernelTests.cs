@@ -1,10 +1,7 @@
 using Dsl.Cpu;
 using Dsl.Layers;
 using ILGPU;
-using ILGPU.Backends.EntryPoints;
-using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
-using ILGPU.Runtime.Cuda;
 using Xunit;
 
 namespace Dsl.Tests.Layers;
@@ -145,20 +142,7 @@ public sealed class LayerKernelTests : IDisposable
     [InlineData(typeof(Conv), nameof(Conv.InputGradientKernel))]
     [InlineData(typeof(MaxPool), nameof(MaxPool.ForwardKernel))]
     [InlineData(typeof(MaxPool), nameof(MaxPool.BackwardKernel))]
-    public void Kernels_compile_to_ptx(Type type, string name)
-    {
-        using var context = Context.Create(builder => builder.EnableAlgorithms());
-        using var backend = new PTXBackend(context, CudaArchitecture.SM_70, CudaInstructionSet.ISA_70, nvvmAPI: null!);
-        var entry = EntryPointDescription.FromImplicitlyGroupedKernel(type.GetMethod(name)!);
-        var kernel = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
-        Assert.Contains(".entry", kernel.PTXAssembly);
-    }
+    public void Kernels_compile_to_ptx(Type type, string name) => KernelChecks.AssertCompilesToPtx(type.GetMethod(name)!);
 
-    private static void AssertClose(float[] expected, float[] actual, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5f + 1e-4f * Math.Max(Math.Abs(expected[i]), Math.Abs(actual[i])),
-                $"{what}[{i}]: CPU {expected[i]:E6}, kernel {actual[i]:E6}");
-    }
+    private static void AssertClose(float[] expected, float[] actual, string what) => KernelChecks.AssertClose(expected, actual, what);
 }

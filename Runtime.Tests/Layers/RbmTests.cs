@@ -2,10 +2,7 @@ using Dsl.Cpu;
 using Dsl.Layers;
 using Dsl.Sampling;
 using ILGPU;
-using ILGPU.Backends.EntryPoints;
-using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
-using ILGPU.Runtime.Cuda;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -612,20 +609,7 @@ public sealed class RbmTests(ITestOutputHelper output)
     [InlineData(nameof(Rbm.WeightGradientKernel))]
     [InlineData(nameof(Rbm.VisibleBiasGradientKernel))]
     [InlineData(nameof(Rbm.HiddenBiasGradientKernel))]
-    public void Kernels_compile_to_ptx(string name)
-    {
-        using var context = Context.Create(builder => builder.EnableAlgorithms());
-        using var backend = new PTXBackend(context, CudaArchitecture.SM_70, CudaInstructionSet.ISA_70, nvvmAPI: null!);
-        var entry = EntryPointDescription.FromImplicitlyGroupedKernel(typeof(Rbm).GetMethod(name)!);
-        var kernel = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
-        Assert.Contains(".entry", kernel.PTXAssembly);
-    }
+    public void Kernels_compile_to_ptx(string name) => KernelChecks.AssertCompilesToPtx(typeof(Rbm).GetMethod(name)!);
 
-    private static void AssertClose(float[] expected, float[] actual, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5f + 1e-4f * Math.Max(Math.Abs(expected[i]), Math.Abs(actual[i])),
-                $"{what}[{i}]: CPU {expected[i]:E6}, kernel {actual[i]:E6}");
-    }
+    private static void AssertClose(float[] expected, float[] actual, string what) => KernelChecks.AssertClose(expected, actual, what);
 }

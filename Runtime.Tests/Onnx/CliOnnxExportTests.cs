@@ -1,41 +1,20 @@
 using Dsl.Checkpoints;
 using Dsl.Examples;
 using Dsl.Onnx;
-using Dsl.Tests.Checkpoints;
-using Dsl.Tests.Data;
 using Microsoft.ML.OnnxRuntime;
 using Xunit;
 
 namespace Dsl.Tests.Onnx;
 
 /// <summary>The examples CLI's --export-onnx, after training and after --load with --epochs 0, on a small 28×28 set.</summary>
-public sealed class CliOnnxExportTests : IDisposable
+public sealed class CliOnnxExportTests : CliRunTests
 {
-    private readonly TempFolder _data = new();
-    private readonly TempFolder _runs = new();
-
-    public CliOnnxExportTests() => SyntheticData.WriteMnistFolder(_data.Path);
-
-    public void Dispose()
-    {
-        _data.Dispose();
-        _runs.Dispose();
-    }
-
-    private string Run(params string[] args)
-    {
-        var output = new StringWriter();
-        int code = Cli.Run(["lr", "--data", _data.Path, "--device", "cpu", "--batch", "20", .. args], output);
-        Assert.True(code == 0, output.ToString());
-        return output.ToString();
-    }
-
     [Fact]
     public void The_exported_model_is_the_best_model_with_or_without_a_checkpoint()
     {
-        string checkpoint = Path.Combine(_runs.Path, "lr.ckpt");
-        string withSave = Path.Combine(_runs.Path, "saved.onnx"), withoutSave = Path.Combine(_runs.Path, "unsaved.onnx");
-        string loaded = Path.Combine(_runs.Path, "loaded.onnx");
+        string checkpoint = Path.Combine(Runs.Path, "lr.ckpt");
+        string withSave = Path.Combine(Runs.Path, "saved.onnx"), withoutSave = Path.Combine(Runs.Path, "unsaved.onnx");
+        string loaded = Path.Combine(Runs.Path, "loaded.onnx");
 
         string output = Run("--epochs", "3", "--lr", "0.5", "--save", checkpoint, "--export-onnx", withSave);
         Assert.Contains($"ONNX model written to {withSave}", output);

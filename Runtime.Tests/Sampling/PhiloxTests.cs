@@ -1,10 +1,7 @@
 using System.Diagnostics;
 using Dsl.Sampling;
 using ILGPU;
-using ILGPU.Backends.EntryPoints;
-using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
-using ILGPU.Runtime.Cuda;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -165,13 +162,6 @@ public sealed class PhiloxTests(ITestOutputHelper output)
     /// <summary>The CPU accelerator runs kernels as .NET code; this puts Uniform through ILGPU's compiler (to PTX, no
     /// GPU needed), 64-bit products, out parameters and all.</summary>
     [Fact]
-    public void Uniform_compiles_to_ptx()
-    {
-        using var context = Context.Create(builder => builder.EnableAlgorithms());
-        using var backend = new PTXBackend(context, CudaArchitecture.SM_70, CudaInstructionSet.ISA_70, nvvmAPI: null!);
-        var entry = EntryPointDescription.FromImplicitlyGroupedKernel(
-            typeof(PhiloxTests).GetMethod(nameof(UniformKernel), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!);
-        var kernel = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
-        Assert.Contains(".entry", kernel.PTXAssembly);
-    }
+    public void Uniform_compiles_to_ptx() => KernelChecks.AssertCompilesToPtx(
+        typeof(PhiloxTests).GetMethod(nameof(UniformKernel), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!);
 }
