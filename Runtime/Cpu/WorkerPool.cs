@@ -42,6 +42,11 @@ internal static class WorkerPool
     /// <summary>Threads that run items, the caller included.</summary>
     public static int Parallelism => WorkerCount + 1;
 
+    /// <summary>Part <paramref name="part"/> of [0, <paramref name="length"/>) cut into <paramref name="parts"/>
+    /// contiguous parts as even as whole numbers allow: [length·part/parts, length·(part + 1)/parts).</summary>
+    public static (int Start, int End) Part(int length, int parts, int part) =>
+        ((int)((long)length * part / parts), (int)((long)length * (part + 1) / parts));
+
     /// <summary>Calls <paramref name="body"/>.Run(i) for every i in [0, <paramref name="count"/>), spread over the
     /// cores, and returns when all are done. The first exception an item throws is rethrown here once every item
     /// has finished or been skipped.</summary>

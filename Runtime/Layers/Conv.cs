@@ -377,7 +377,7 @@ public static class Conv
         ConvShape shape = workspace.Shape;
         int filters = shape.Filters, pixels = shape.OutputPixels, extended = shape.PatchSize + 1;
         int inputSize = shape.InputSize, outputSize = shape.OutputSize;
-        (int start, int end) = ChunkImages(workspace.Count, workspace.Chunks, chunk);
+        (int start, int end) = WorkerPool.Part(workspace.Count, workspace.Chunks, chunk);
         T* columns = workspace.Columns(chunk);
         var a = new ReadOnlySpan<T>(workspace.ExtendedWeights, filters * extended);
         var b = new ReadOnlySpan<T>(columns, extended * pixels);
@@ -398,7 +398,7 @@ public static class Conv
         int filters = shape.Filters, pixels = shape.OutputPixels, patch = shape.PatchSize;
         int inputSize = shape.InputSize, outputSize = shape.OutputSize;
         bool parallel = workspace.ParallelProducts;
-        (int start, int end) = ChunkImages(workspace.Count, workspace.Chunks, chunk);
+        (int start, int end) = WorkerPool.Part(workspace.Count, workspace.Chunks, chunk);
         T* columns = workspace.Columns(chunk);
         var partial = new Span<T>(workspace.Partial(chunk), filters * (patch + 1));
         var columnMatrix = new ReadOnlySpan<T>(columns, (patch + 1) * pixels);
@@ -417,10 +417,6 @@ public static class Conv
             Im2Col.Raise(shape, columns, workspace.InputGradient + (nint)image * inputSize);
         }
     }
-
-    /// <summary>Images [start, end) of chunk <paramref name="chunk"/> of <paramref name="chunks"/>.</summary>
-    private static (int Start, int End) ChunkImages(int count, int chunks, int chunk) =>
-        ((int)((long)count * chunk / chunks), (int)((long)count * (chunk + 1) / chunks));
 
     private static void RequireLength(int length, long required, string name)
     {

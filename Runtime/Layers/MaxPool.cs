@@ -194,16 +194,12 @@ public static class MaxPool
         return invalid == 0;
     }
 
-    /// <summary>Piece i of the planes: [planes·i/pieces, planes·(i + 1)/pieces).</summary>
-    private static (int Start, int End) Piece(int planes, int pieces, int piece) =>
-        ((int)((long)planes * piece / pieces), (int)((long)planes * (piece + 1) / pieces));
-
     private readonly unsafe struct ForwardPieces<T>(PoolShape shape, T* x, T* y, int* argmax, int planes, int pieces)
         : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
     {
         public void Run(int piece)
         {
-            (int start, int end) = Piece(planes, pieces, piece);
+            (int start, int end) = WorkerPool.Part(planes, pieces, piece);
             ForwardPlanes(shape, x, y, argmax, start, end);
         }
     }
@@ -213,7 +209,7 @@ public static class MaxPool
     {
         public void Run(int piece)
         {
-            (int start, int end) = Piece(planes, pieces, piece);
+            (int start, int end) = WorkerPool.Part(planes, pieces, piece);
             if (!BackwardPlanes(pass, start, end)) Volatile.Write(ref *invalid, 1);
         }
     }
