@@ -95,8 +95,13 @@ public sealed class IlgpuKernelTests : IDisposable
             for (int step = 0; step < 3; step++)
             {
                 float[] images = Enumerable.Range(0, batch * TinyDbn.InputSize).Select(_ => (float)random.NextDouble()).ToArray();
+                int units = cpu.RbmLayers[rbm].Visible;
+                float[] cpuVisible = new float[batch * units], gpuVisible = new float[batch * units];
+                cpu.RbmVisible(rbm, images, batch, cpuVisible);
+                gpu.RbmVisible(rbm, images, batch, gpuVisible);
+                AssertClose(cpuVisible, gpuVisible, $"RBM {rbm}, step {step}: visible data");
                 RbmSettings settings = cpu.RbmLayers[rbm].Settings;
-                float cpuCost = cpu.PretrainStep(rbm, images, batch, settings), gpuCost = gpu.PretrainStep(rbm, images, batch, settings);
+                float cpuCost = cpu.PretrainStep(rbm, cpuVisible, batch, settings), gpuCost = gpu.PretrainStep(rbm, cpuVisible, batch, settings);
                 Assert.True(Close(cpuCost, gpuCost), $"RBM {rbm}, step {step}: cost {cpuCost} on the CPU, {gpuCost} from the kernels");
                 foreach (var (c, g) in cpu.Parameters.Zip(gpu.Parameters))
                     AssertClose(c.Values, g.Values, $"RBM {rbm}, step {step}: {c.Name}");

@@ -106,6 +106,31 @@ public sealed class PretrainingTests
     }
 
     [Fact]
+    public void The_visible_data_of_an_rbm_is_the_images_or_the_hidden_means_below_it()
+    {
+        using var network = new TinyDbn.Cpu<double>(10, seed: 3);
+        Dataset data = Patterns(7, 4); // fewer than the capacity
+        var first = new float[7 * 64];
+        network.RbmVisible(0, data.Images, 7, first);
+        Assert.Equal(data.Images, first);
+
+        var second = new float[7 * 12];
+        network.RbmVisible(1, data.Images, 7, second);
+        double[] w = network.Parameters.Single(p => p.Name == "W1").Values, b = network.Parameters.Single(p => p.Name == "B1").Values;
+        for (int row = 0; row < 7; row++)
+            for (int j = 0; j < 12; j++)
+            {
+                double z = b[j];
+                for (int i = 0; i < 64; i++) z += data.Images[row * 64 + i] * w[i * 12 + j];
+                Assert.Equal(1 / (1 + Math.Exp(-z)), second[row * 12 + j], 1e-6);
+            }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => network.RbmVisible(2, data.Images, 7, second));
+        Assert.Throws<ArgumentException>(() => network.RbmVisible(1, data.Images, 7, new float[7 * 12 - 1]));
+        Assert.Throws<ArgumentException>(() => network.PretrainStep(1, second.AsSpan(0, 6 * 12), 7, network.RbmLayers[1].Settings));
+    }
+
+    [Fact]
     public void A_network_without_rbm_layers_cannot_be_pretrained()
     {
         using var network = new TinyImageNet.Cpu<float>(10);

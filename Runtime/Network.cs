@@ -135,11 +135,19 @@ public interface IPretrainable
     IReadOnlyList<RbmLayerInfo> RbmLayers { get; }
 
     /// <summary>
-    /// One contrastive-divergence update of RBM <paramref name="rbm"/> on <paramref name="count"/> network inputs, which
-    /// the layers below it turn into its visible data (mean-field). Returns the monitoring cost: the reconstruction
+    /// The visible data of RBM <paramref name="rbm"/> for <paramref name="count"/> network inputs (at most the batch
+    /// capacity): the images themselves for the lowest RBM, otherwise the hidden means of the RBM below, the layers
+    /// below run forward mean-field. Written to <paramref name="visible"/> as (count, visible units). The layers below
+    /// an RBM do not change while it trains, so a trainer computes this once per RBM, not once per update.
+    /// </summary>
+    void RbmVisible(int rbm, ReadOnlySpan<float> images, int count, Span<float> visible);
+
+    /// <summary>
+    /// One contrastive-divergence update of RBM <paramref name="rbm"/> on <paramref name="count"/> rows of its visible
+    /// data (<see cref="RbmVisible"/>; for the lowest RBM, the images). Returns the monitoring cost: the reconstruction
     /// cross-entropy for CD (lower is better), the pseudo-log-likelihood for PCD (higher is better).
     /// </summary>
-    float PretrainStep(int rbm, ReadOnlySpan<float> images, int count, RbmSettings settings);
+    float PretrainStep(int rbm, ReadOnlySpan<float> visible, int count, RbmSettings settings);
 
     /// <summary>Copies RBM <paramref name="rbm"/>'s weights (visible, hidden) into <paramref name="destination"/>.</summary>
     void CopyRbmWeights(int rbm, Span<float> destination);

@@ -75,16 +75,22 @@ namespace Dsl.Examples
             private readonly T[] A3, dA3; // (n, 1000)
             private readonly T[] A4, dA4; // (n, 10)
             // Layer 1 pre-training: hidden means of the data, hidden samples, the Gibbs chain's visible means, visible
-            // samples and hidden means, the persistent chain (PCD), scratch for the pseudo-likelihood, updates so far.
+            // samples and hidden means, the persistent chain (PCD), scratch for the update and the pseudo-likelihood,
+            // the data in T (unless T is float), updates so far.
             private readonly T[] Rbm1HiddenMeans0, Rbm1Hidden, Rbm1VisibleMeans, Rbm1Visible, Rbm1HiddenMeans, Rbm1Chain, Rbm1Scratch; // (n, 1000) or (n, 784)
+            private T[]? _rbm1Data;
             private uint _rbm1Updates;
             // Layer 2 pre-training: hidden means of the data, hidden samples, the Gibbs chain's visible means, visible
-            // samples and hidden means, the persistent chain (PCD), scratch for the pseudo-likelihood, updates so far.
+            // samples and hidden means, the persistent chain (PCD), scratch for the update and the pseudo-likelihood,
+            // the data in T (unless T is float), updates so far.
             private readonly T[] Rbm2HiddenMeans0, Rbm2Hidden, Rbm2VisibleMeans, Rbm2Visible, Rbm2HiddenMeans, Rbm2Chain, Rbm2Scratch; // (n, 1000) or (n, 1000)
+            private T[]? _rbm2Data;
             private uint _rbm2Updates;
             // Layer 3 pre-training: hidden means of the data, hidden samples, the Gibbs chain's visible means, visible
-            // samples and hidden means, the persistent chain (PCD), scratch for the pseudo-likelihood, updates so far.
+            // samples and hidden means, the persistent chain (PCD), scratch for the update and the pseudo-likelihood,
+            // the data in T (unless T is float), updates so far.
             private readonly T[] Rbm3HiddenMeans0, Rbm3Hidden, Rbm3VisibleMeans, Rbm3Visible, Rbm3HiddenMeans, Rbm3Chain, Rbm3Scratch; // (n, 1000) or (n, 1000)
+            private T[]? _rbm3Data;
             private uint _rbm3Updates;
             private readonly ulong _samplingSeed; // keys the counter-based random numbers of pre-training
 
@@ -97,13 +103,13 @@ namespace Dsl.Examples
                 A4 = new T[batchCapacity * 10]; dA4 = new T[batchCapacity * 10];
                 Rbm1HiddenMeans0 = new T[batchCapacity * 1000]; Rbm1Hidden = new T[batchCapacity * 1000]; Rbm1HiddenMeans = new T[batchCapacity * 1000]; Rbm1Chain = new T[batchCapacity * 1000];
                 Rbm1VisibleMeans = new T[batchCapacity * 784]; Rbm1Visible = new T[batchCapacity * 784];
-                Rbm1Scratch = new T[global::Dsl.Layers.Rbm.PseudoLikelihoodScratchLength(batchCapacity, 784, 1000)];
+                Rbm1Scratch = new T[global::Dsl.Layers.Rbm.UpdateScratchLength(batchCapacity, 784, 1000)]; // the pseudo-likelihood's is half as long
                 Rbm2HiddenMeans0 = new T[batchCapacity * 1000]; Rbm2Hidden = new T[batchCapacity * 1000]; Rbm2HiddenMeans = new T[batchCapacity * 1000]; Rbm2Chain = new T[batchCapacity * 1000];
                 Rbm2VisibleMeans = new T[batchCapacity * 1000]; Rbm2Visible = new T[batchCapacity * 1000];
-                Rbm2Scratch = new T[global::Dsl.Layers.Rbm.PseudoLikelihoodScratchLength(batchCapacity, 1000, 1000)];
+                Rbm2Scratch = new T[global::Dsl.Layers.Rbm.UpdateScratchLength(batchCapacity, 1000, 1000)]; // the pseudo-likelihood's is half as long
                 Rbm3HiddenMeans0 = new T[batchCapacity * 1000]; Rbm3Hidden = new T[batchCapacity * 1000]; Rbm3HiddenMeans = new T[batchCapacity * 1000]; Rbm3Chain = new T[batchCapacity * 1000];
                 Rbm3VisibleMeans = new T[batchCapacity * 1000]; Rbm3Visible = new T[batchCapacity * 1000];
-                Rbm3Scratch = new T[global::Dsl.Layers.Rbm.PseudoLikelihoodScratchLength(batchCapacity, 1000, 1000)];
+                Rbm3Scratch = new T[global::Dsl.Layers.Rbm.UpdateScratchLength(batchCapacity, 1000, 1000)]; // the pseudo-likelihood's is half as long
                 Parameters = new global::Dsl.Cpu.Parameter<T>[]
                 {
                     new global::Dsl.Cpu.Parameter<T>("W1", new[] { 784, 1000 }, W1, dW1, vW1, Regularized: true),
@@ -197,19 +203,58 @@ namespace Dsl.Examples
             };
 
             /// <inheritdoc/>
-            public float PretrainStep(int rbm, global::System.ReadOnlySpan<float> images, int count, global::Dsl.RbmSettings settings)
+            public void RbmVisible(int rbm, global::System.ReadOnlySpan<float> images, int count, global::System.Span<float> visible)
             {
+                int units = rbm >= 0 && rbm < RbmLayers.Count ? RbmLayers[rbm].Visible : throw new global::System.ArgumentOutOfRangeException(nameof(rbm), rbm, "Dbn has 3 RBM layers.");
                 if (count < 1 || count > BatchCapacity) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, $"Minibatch size must be in [1, {BatchCapacity}].");
                 if (images.Length < count * InputSize) throw new global::System.ArgumentException($"Expected {count} images of {InputSize} values, got {images.Length} values.", nameof(images));
+                if (visible.Length < count * units) throw new global::System.ArgumentException($"The visible data of {count} images needs {count * units} values.", nameof(visible));
+                FromT(RbmVisible(rbm, ToT(images[..(count * InputSize)]), count), visible);
+            }
+
+            /// <summary>RBM <paramref name="rbm"/>'s visible data for <paramref name="count"/> images, (count, visible units).</summary>
+            private global::System.ReadOnlySpan<T> RbmVisible(int rbm, global::System.ReadOnlySpan<T> images, int count)
+            {
+                switch (rbm)
+                {
+                    case 0:
+                    {
+                        return images;
+                    }
+                    case 1:
+                    {
+                        // Layer 1 forward, mean-field: each RBM below passes on its hidden means.
+                        // Layer 1: Rbm(1000): images (n, 784) · W1 (784, 1000) + B1 → A1 (n, 1000)
+                        global::Dsl.Layers.Dense.Forward<T>(images, W1, B1, A1, count, 784, 1000, global::Dsl.Activation.Sigmoid);
+                        return new global::System.ReadOnlySpan<T>(A1, 0, count * 1000);
+                    }
+                    case 2:
+                    {
+                        // Layers 1–2 forward, mean-field: each RBM below passes on its hidden means.
+                        // Layer 1: Rbm(1000): images (n, 784) · W1 (784, 1000) + B1 → A1 (n, 1000)
+                        global::Dsl.Layers.Dense.Forward<T>(images, W1, B1, A1, count, 784, 1000, global::Dsl.Activation.Sigmoid);
+                        // Layer 2: Rbm(1000): A1 (n, 1000) · W2 (1000, 1000) + B2 → A2 (n, 1000)
+                        global::Dsl.Layers.Dense.Forward<T>(A1, W2, B2, A2, count, 1000, 1000, global::Dsl.Activation.Sigmoid);
+                        return new global::System.ReadOnlySpan<T>(A2, 0, count * 1000);
+                    }
+                }
+                throw new global::System.ArgumentOutOfRangeException(nameof(rbm));
+            }
+
+            /// <inheritdoc/>
+            public float PretrainStep(int rbm, global::System.ReadOnlySpan<float> visible, int count, global::Dsl.RbmSettings settings)
+            {
+                int units = rbm >= 0 && rbm < RbmLayers.Count ? RbmLayers[rbm].Visible : throw new global::System.ArgumentOutOfRangeException(nameof(rbm), rbm, "Dbn has 3 RBM layers.");
+                if (count < 1 || count > BatchCapacity) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, $"Minibatch size must be in [1, {BatchCapacity}].");
+                if (visible.Length < count * units) throw new global::System.ArgumentException($"Expected {count} rows of {units} visible values, got {visible.Length} values.", nameof(visible));
                 if (settings.GibbsSteps < 1 || settings.GibbsSteps > 500)
                     throw new global::System.ArgumentOutOfRangeException(nameof(settings), settings.GibbsSteps, "Gibbs steps must be in [1, 500].");
-                global::System.ReadOnlySpan<T> input = ToT(images[..(count * InputSize)]);
                 T learningRate = T.CreateChecked(settings.LearningRate);
                 T cost = rbm switch
                 {
-                    0 => PretrainLayer1(input, count, learningRate, settings.GibbsSteps, settings.Persistent),
-                    1 => PretrainLayer2(input, count, learningRate, settings.GibbsSteps, settings.Persistent),
-                    2 => PretrainLayer3(input, count, learningRate, settings.GibbsSteps, settings.Persistent),
+                    0 => PretrainLayer1(visible, count, learningRate, settings.GibbsSteps, settings.Persistent),
+                    1 => PretrainLayer2(visible, count, learningRate, settings.GibbsSteps, settings.Persistent),
+                    2 => PretrainLayer3(visible, count, learningRate, settings.GibbsSteps, settings.Persistent),
                     _ => throw new global::System.ArgumentOutOfRangeException(nameof(rbm), rbm, "Dbn has 3 RBM layers."),
                 };
                 return float.CreateChecked(cost);
@@ -247,12 +292,12 @@ namespace Dsl.Examples
 
             /// <summary>
             /// Layer 1, Rbm(1000): one update of contrastive divergence with <paramref name="gibbsSteps"/> Gibbs
-            /// steps (CD-k, or PCD-k when <paramref name="persistent"/>) on <paramref name="count"/> images; returns the
-            /// monitoring cost: the pseudo-log-likelihood for PCD, the reconstruction cross-entropy for CD.
+            /// steps (CD-k, or PCD-k when <paramref name="persistent"/>) on <paramref name="count"/> rows of its visible data
+            /// (count, 784); returns the monitoring cost: the pseudo-log-likelihood for PCD, the reconstruction cross-entropy for CD.
             /// </summary>
-            private T PretrainLayer1(global::System.ReadOnlySpan<T> images, int count, T learningRate, int gibbsSteps, bool persistent)
+            private T PretrainLayer1(global::System.ReadOnlySpan<float> visible, int count, T learningRate, int gibbsSteps, bool persistent)
             {
-                global::System.ReadOnlySpan<T> v0 = images; // (n, 784)
+                global::System.ReadOnlySpan<T> v0 = ToT(visible[..(count * 784)], ref _rbm1Data); // (n, 784)
                 uint update = _rbm1Updates++;
 
                 // Positive phase: H0 = σ(v0·W1 + B1) (n, 1000); CD starts its chain from a sample of it, PCD continues its own.
@@ -269,11 +314,9 @@ namespace Dsl.Examples
                     global::Dsl.Layers.Rbm.Sample<T>(Rbm1HiddenMeans, chain, count * 1000, _samplingSeed, 1024u + (uint)(2 * step), update);
                 }
 
-                // The gradient of mean F(v0) − mean F(vk), the chain's end vk held constant; then a plain SGD step.
-                global::Dsl.Layers.Rbm.Gradient<T>(v0, Rbm1HiddenMeans0, Rbm1Visible, Rbm1HiddenMeans, dW1, dVB1, dB1, count, 784, 1000);
-                global::Dsl.Layers.Sgd.Step<T>(W1, dW1, vW1, learningRate, T.Zero);
-                global::Dsl.Layers.Sgd.Step<T>(B1, dB1, vB1, learningRate, T.Zero);
-                global::Dsl.Layers.Sgd.Step<T>(VB1, dVB1, vVB1, learningRate, T.Zero);
+                // A plain SGD step down the gradient of mean F(v0) − mean F(vk), the chain's end vk held constant, fused into
+                // one product added straight to W1.
+                global::Dsl.Layers.Rbm.Update<T>(v0, Rbm1HiddenMeans0, Rbm1Visible, Rbm1HiddenMeans, W1, VB1, B1, learningRate, Rbm1Scratch, count, 784, 1000);
 
                 // The monitoring cost, as the tutorial prints it.
                 return persistent
@@ -303,15 +346,12 @@ namespace Dsl.Examples
 
             /// <summary>
             /// Layer 2, Rbm(1000): one update of contrastive divergence with <paramref name="gibbsSteps"/> Gibbs
-            /// steps (CD-k, or PCD-k when <paramref name="persistent"/>) on <paramref name="count"/> images; returns the
-            /// monitoring cost: the pseudo-log-likelihood for PCD, the reconstruction cross-entropy for CD.
+            /// steps (CD-k, or PCD-k when <paramref name="persistent"/>) on <paramref name="count"/> rows of its visible data
+            /// (count, 1000); returns the monitoring cost: the pseudo-log-likelihood for PCD, the reconstruction cross-entropy for CD.
             /// </summary>
-            private T PretrainLayer2(global::System.ReadOnlySpan<T> images, int count, T learningRate, int gibbsSteps, bool persistent)
+            private T PretrainLayer2(global::System.ReadOnlySpan<float> visible, int count, T learningRate, int gibbsSteps, bool persistent)
             {
-                // The visible data: layer 1 forward, mean-field (each RBM below passes on its hidden means).
-                // Layer 1: Rbm(1000): images (n, 784) · W1 (784, 1000) + B1 → A1 (n, 1000)
-                global::Dsl.Layers.Dense.Forward<T>(images, W1, B1, A1, count, 784, 1000, global::Dsl.Activation.Sigmoid);
-                global::System.ReadOnlySpan<T> v0 = new global::System.ReadOnlySpan<T>(A1, 0, count * 1000); // (n, 1000)
+                global::System.ReadOnlySpan<T> v0 = ToT(visible[..(count * 1000)], ref _rbm2Data); // (n, 1000)
                 uint update = _rbm2Updates++;
 
                 // Positive phase: H0 = σ(v0·W2 + B2) (n, 1000); CD starts its chain from a sample of it, PCD continues its own.
@@ -328,11 +368,9 @@ namespace Dsl.Examples
                     global::Dsl.Layers.Rbm.Sample<T>(Rbm2HiddenMeans, chain, count * 1000, _samplingSeed, 2048u + (uint)(2 * step), update);
                 }
 
-                // The gradient of mean F(v0) − mean F(vk), the chain's end vk held constant; then a plain SGD step.
-                global::Dsl.Layers.Rbm.Gradient<T>(v0, Rbm2HiddenMeans0, Rbm2Visible, Rbm2HiddenMeans, dW2, dVB2, dB2, count, 1000, 1000);
-                global::Dsl.Layers.Sgd.Step<T>(W2, dW2, vW2, learningRate, T.Zero);
-                global::Dsl.Layers.Sgd.Step<T>(B2, dB2, vB2, learningRate, T.Zero);
-                global::Dsl.Layers.Sgd.Step<T>(VB2, dVB2, vVB2, learningRate, T.Zero);
+                // A plain SGD step down the gradient of mean F(v0) − mean F(vk), the chain's end vk held constant, fused into
+                // one product added straight to W2.
+                global::Dsl.Layers.Rbm.Update<T>(v0, Rbm2HiddenMeans0, Rbm2Visible, Rbm2HiddenMeans, W2, VB2, B2, learningRate, Rbm2Scratch, count, 1000, 1000);
 
                 // The monitoring cost, as the tutorial prints it.
                 return persistent
@@ -362,17 +400,12 @@ namespace Dsl.Examples
 
             /// <summary>
             /// Layer 3, Rbm(1000): one update of contrastive divergence with <paramref name="gibbsSteps"/> Gibbs
-            /// steps (CD-k, or PCD-k when <paramref name="persistent"/>) on <paramref name="count"/> images; returns the
-            /// monitoring cost: the pseudo-log-likelihood for PCD, the reconstruction cross-entropy for CD.
+            /// steps (CD-k, or PCD-k when <paramref name="persistent"/>) on <paramref name="count"/> rows of its visible data
+            /// (count, 1000); returns the monitoring cost: the pseudo-log-likelihood for PCD, the reconstruction cross-entropy for CD.
             /// </summary>
-            private T PretrainLayer3(global::System.ReadOnlySpan<T> images, int count, T learningRate, int gibbsSteps, bool persistent)
+            private T PretrainLayer3(global::System.ReadOnlySpan<float> visible, int count, T learningRate, int gibbsSteps, bool persistent)
             {
-                // The visible data: layers 1–2 forward, mean-field (each RBM below passes on its hidden means).
-                // Layer 1: Rbm(1000): images (n, 784) · W1 (784, 1000) + B1 → A1 (n, 1000)
-                global::Dsl.Layers.Dense.Forward<T>(images, W1, B1, A1, count, 784, 1000, global::Dsl.Activation.Sigmoid);
-                // Layer 2: Rbm(1000): A1 (n, 1000) · W2 (1000, 1000) + B2 → A2 (n, 1000)
-                global::Dsl.Layers.Dense.Forward<T>(A1, W2, B2, A2, count, 1000, 1000, global::Dsl.Activation.Sigmoid);
-                global::System.ReadOnlySpan<T> v0 = new global::System.ReadOnlySpan<T>(A2, 0, count * 1000); // (n, 1000)
+                global::System.ReadOnlySpan<T> v0 = ToT(visible[..(count * 1000)], ref _rbm3Data); // (n, 1000)
                 uint update = _rbm3Updates++;
 
                 // Positive phase: H0 = σ(v0·W3 + B3) (n, 1000); CD starts its chain from a sample of it, PCD continues its own.
@@ -389,11 +422,9 @@ namespace Dsl.Examples
                     global::Dsl.Layers.Rbm.Sample<T>(Rbm3HiddenMeans, chain, count * 1000, _samplingSeed, 3072u + (uint)(2 * step), update);
                 }
 
-                // The gradient of mean F(v0) − mean F(vk), the chain's end vk held constant; then a plain SGD step.
-                global::Dsl.Layers.Rbm.Gradient<T>(v0, Rbm3HiddenMeans0, Rbm3Visible, Rbm3HiddenMeans, dW3, dVB3, dB3, count, 1000, 1000);
-                global::Dsl.Layers.Sgd.Step<T>(W3, dW3, vW3, learningRate, T.Zero);
-                global::Dsl.Layers.Sgd.Step<T>(B3, dB3, vB3, learningRate, T.Zero);
-                global::Dsl.Layers.Sgd.Step<T>(VB3, dVB3, vVB3, learningRate, T.Zero);
+                // A plain SGD step down the gradient of mean F(v0) − mean F(vk), the chain's end vk held constant, fused into
+                // one product added straight to W3.
+                global::Dsl.Layers.Rbm.Update<T>(v0, Rbm3HiddenMeans0, Rbm3Visible, Rbm3HiddenMeans, W3, VB3, B3, learningRate, Rbm3Scratch, count, 1000, 1000);
 
                 // The monitoring cost, as the tutorial prints it.
                 return persistent
@@ -446,17 +477,17 @@ namespace Dsl.Examples
             // Layer 1 pre-training, as on the CPU: hidden means of the data, hidden samples, visible means and samples,
             // hidden means of the chain, the persistent chain; host copies for the monitoring cost.
             private readonly global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense> Rbm1HiddenMeans0, Rbm1Hidden, Rbm1VisibleMeans, Rbm1Visible, Rbm1HiddenMeans, Rbm1Chain;
-            private readonly float[] _rbm1HostData, _rbm1HostMeans, _rbm1HostWeights, _rbm1HostVisibleBias, _rbm1HostHiddenBias, _rbm1HostScratch;
+            private readonly float[] _rbm1HostMeans, _rbm1HostWeights, _rbm1HostVisibleBias, _rbm1HostHiddenBias, _rbm1HostScratch;
             private uint _rbm1Updates;
             // Layer 2 pre-training, as on the CPU: hidden means of the data, hidden samples, visible means and samples,
             // hidden means of the chain, the persistent chain; host copies for the monitoring cost.
             private readonly global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense> Rbm2HiddenMeans0, Rbm2Hidden, Rbm2VisibleMeans, Rbm2Visible, Rbm2HiddenMeans, Rbm2Chain;
-            private readonly float[] _rbm2HostData, _rbm2HostMeans, _rbm2HostWeights, _rbm2HostVisibleBias, _rbm2HostHiddenBias, _rbm2HostScratch;
+            private readonly float[] _rbm2HostMeans, _rbm2HostWeights, _rbm2HostVisibleBias, _rbm2HostHiddenBias, _rbm2HostScratch;
             private uint _rbm2Updates;
             // Layer 3 pre-training, as on the CPU: hidden means of the data, hidden samples, visible means and samples,
             // hidden means of the chain, the persistent chain; host copies for the monitoring cost.
             private readonly global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense> Rbm3HiddenMeans0, Rbm3Hidden, Rbm3VisibleMeans, Rbm3Visible, Rbm3HiddenMeans, Rbm3Chain;
-            private readonly float[] _rbm3HostData, _rbm3HostMeans, _rbm3HostWeights, _rbm3HostVisibleBias, _rbm3HostHiddenBias, _rbm3HostScratch;
+            private readonly float[] _rbm3HostMeans, _rbm3HostWeights, _rbm3HostVisibleBias, _rbm3HostHiddenBias, _rbm3HostScratch;
             private uint _rbm3Updates;
             private readonly ulong _samplingSeed; // keys the counter-based random numbers of pre-training
             // Kernels.
@@ -465,24 +496,24 @@ namespace Dsl.Examples
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _layer1BiasGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _rbm1VisibleMeans;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, ulong, uint, uint> _rbm1Sample;
-            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _rbm1WeightGradient;
-            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _rbm1VisibleBiasGradient, _rbm1HiddenBiasGradient;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int> _rbm1WeightUpdate;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int> _rbm1VisibleBiasUpdate, _rbm1HiddenBiasUpdate;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _layer2Forward;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float> _layer2WeightGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _layer2BiasGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _layer2InputGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _rbm2VisibleMeans;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, ulong, uint, uint> _rbm2Sample;
-            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _rbm2WeightGradient;
-            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _rbm2VisibleBiasGradient, _rbm2HiddenBiasGradient;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int> _rbm2WeightUpdate;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int> _rbm2VisibleBiasUpdate, _rbm2HiddenBiasUpdate;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _layer3Forward;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float> _layer3WeightGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _layer3BiasGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _layer3InputGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _rbm3VisibleMeans;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, ulong, uint, uint> _rbm3Sample;
-            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _rbm3WeightGradient;
-            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _rbm3VisibleBiasGradient, _rbm3HiddenBiasGradient;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int> _rbm3WeightUpdate;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int> _rbm3VisibleBiasUpdate, _rbm3HiddenBiasUpdate;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _layer4Forward;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float> _layer4WeightGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _layer4BiasGradient;
@@ -510,17 +541,17 @@ namespace Dsl.Examples
                 A4 = Allocate(batchCapacity * 10); dA4 = Allocate(batchCapacity * 10);
                 Rbm1HiddenMeans0 = Allocate(batchCapacity * 1000); Rbm1Hidden = Allocate(batchCapacity * 1000); Rbm1HiddenMeans = Allocate(batchCapacity * 1000); Rbm1Chain = Allocate(batchCapacity * 1000);
                 Rbm1VisibleMeans = Allocate(batchCapacity * 784); Rbm1Visible = Allocate(batchCapacity * 784);
-                _rbm1HostData = new float[batchCapacity * 784]; _rbm1HostMeans = new float[batchCapacity * 784];
+                _rbm1HostMeans = new float[batchCapacity * 784];
                 _rbm1HostWeights = new float[784 * 1000]; _rbm1HostVisibleBias = new float[784]; _rbm1HostHiddenBias = new float[1000];
                 _rbm1HostScratch = new float[global::Dsl.Layers.Rbm.PseudoLikelihoodScratchLength(batchCapacity, 784, 1000)];
                 Rbm2HiddenMeans0 = Allocate(batchCapacity * 1000); Rbm2Hidden = Allocate(batchCapacity * 1000); Rbm2HiddenMeans = Allocate(batchCapacity * 1000); Rbm2Chain = Allocate(batchCapacity * 1000);
                 Rbm2VisibleMeans = Allocate(batchCapacity * 1000); Rbm2Visible = Allocate(batchCapacity * 1000);
-                _rbm2HostData = new float[batchCapacity * 1000]; _rbm2HostMeans = new float[batchCapacity * 1000];
+                _rbm2HostMeans = new float[batchCapacity * 1000];
                 _rbm2HostWeights = new float[1000 * 1000]; _rbm2HostVisibleBias = new float[1000]; _rbm2HostHiddenBias = new float[1000];
                 _rbm2HostScratch = new float[global::Dsl.Layers.Rbm.PseudoLikelihoodScratchLength(batchCapacity, 1000, 1000)];
                 Rbm3HiddenMeans0 = Allocate(batchCapacity * 1000); Rbm3Hidden = Allocate(batchCapacity * 1000); Rbm3HiddenMeans = Allocate(batchCapacity * 1000); Rbm3Chain = Allocate(batchCapacity * 1000);
                 Rbm3VisibleMeans = Allocate(batchCapacity * 1000); Rbm3Visible = Allocate(batchCapacity * 1000);
-                _rbm3HostData = new float[batchCapacity * 1000]; _rbm3HostMeans = new float[batchCapacity * 1000];
+                _rbm3HostMeans = new float[batchCapacity * 1000];
                 _rbm3HostWeights = new float[1000 * 1000]; _rbm3HostVisibleBias = new float[1000]; _rbm3HostHiddenBias = new float[1000];
                 _rbm3HostScratch = new float[global::Dsl.Layers.Rbm.PseudoLikelihoodScratchLength(batchCapacity, 1000, 1000)];
                 Parameters = new global::Dsl.Gpu.GpuParameter[]
@@ -542,27 +573,27 @@ namespace Dsl.Examples
                 _layer1BiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer1BiasGradient);
                 _rbm1VisibleMeans = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer1VisibleMeans);
                 _rbm1Sample = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, ulong, uint, uint>(accelerator, global::Dsl.Layers.Rbm.SampleKernel);
-                _rbm1WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer1RbmWeightGradient);
-                _rbm1VisibleBiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer1RbmVisibleBiasGradient);
-                _rbm1HiddenBiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer1RbmHiddenBiasGradient);
+                _rbm1WeightUpdate = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int>(accelerator, Layer1RbmWeightUpdate);
+                _rbm1VisibleBiasUpdate = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int>(accelerator, Layer1RbmVisibleBiasUpdate);
+                _rbm1HiddenBiasUpdate = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int>(accelerator, Layer1RbmHiddenBiasUpdate);
                 _layer2Forward = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer2Forward);
                 _layer2WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float>(accelerator, Layer2WeightGradient);
                 _layer2BiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer2BiasGradient);
                 _layer2InputGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer2InputGradient);
                 _rbm2VisibleMeans = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer2VisibleMeans);
                 _rbm2Sample = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, ulong, uint, uint>(accelerator, global::Dsl.Layers.Rbm.SampleKernel);
-                _rbm2WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer2RbmWeightGradient);
-                _rbm2VisibleBiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer2RbmVisibleBiasGradient);
-                _rbm2HiddenBiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer2RbmHiddenBiasGradient);
+                _rbm2WeightUpdate = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int>(accelerator, Layer2RbmWeightUpdate);
+                _rbm2VisibleBiasUpdate = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int>(accelerator, Layer2RbmVisibleBiasUpdate);
+                _rbm2HiddenBiasUpdate = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int>(accelerator, Layer2RbmHiddenBiasUpdate);
                 _layer3Forward = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer3Forward);
                 _layer3WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float>(accelerator, Layer3WeightGradient);
                 _layer3BiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer3BiasGradient);
                 _layer3InputGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer3InputGradient);
                 _rbm3VisibleMeans = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer3VisibleMeans);
                 _rbm3Sample = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, ulong, uint, uint>(accelerator, global::Dsl.Layers.Rbm.SampleKernel);
-                _rbm3WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer3RbmWeightGradient);
-                _rbm3VisibleBiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer3RbmVisibleBiasGradient);
-                _rbm3HiddenBiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer3RbmHiddenBiasGradient);
+                _rbm3WeightUpdate = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int>(accelerator, Layer3RbmWeightUpdate);
+                _rbm3VisibleBiasUpdate = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int>(accelerator, Layer3RbmVisibleBiasUpdate);
+                _rbm3HiddenBiasUpdate = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int>(accelerator, Layer3RbmHiddenBiasUpdate);
                 _layer4Forward = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer4Forward);
                 _layer4WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float>(accelerator, Layer4WeightGradient);
                 _layer4BiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer4BiasGradient);
@@ -628,18 +659,55 @@ namespace Dsl.Examples
             };
 
             /// <inheritdoc/>
-            public float PretrainStep(int rbm, global::System.ReadOnlySpan<float> images, int count, global::Dsl.RbmSettings settings)
+            public void RbmVisible(int rbm, global::System.ReadOnlySpan<float> images, int count, global::System.Span<float> visible)
             {
+                int units = rbm >= 0 && rbm < RbmLayers.Count ? RbmLayers[rbm].Visible : throw new global::System.ArgumentOutOfRangeException(nameof(rbm), rbm, "Dbn has 3 RBM layers.");
                 if (count < 1 || count > BatchCapacity) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, $"Minibatch size must be in [1, {BatchCapacity}].");
                 if (images.Length < count * InputSize) throw new global::System.ArgumentException($"Expected {count} images of {InputSize} values, got {images.Length} values.", nameof(images));
+                if (visible.Length < count * units) throw new global::System.ArgumentException($"The visible data of {count} images needs {count * units} values.", nameof(visible));
+                Upload(images, count);
+                switch (rbm)
+                {
+                    case 0:
+                    {
+                        images[..(count * InputSize)].CopyTo(visible);
+                        break;
+                    }
+                    case 1:
+                    {
+                        // Layer 1 forward, mean-field: each RBM below passes on its hidden means.
+                        // Layer 1: Rbm(1000), one thread per output (n × 1000)
+                        _layer1Forward(count * 1000, Images.View, W1.View, B1.View, A1.View);
+                        Download(A1, count * 1000, visible);
+                        break;
+                    }
+                    case 2:
+                    {
+                        // Layers 1–2 forward, mean-field: each RBM below passes on its hidden means.
+                        // Layer 1: Rbm(1000), one thread per output (n × 1000)
+                        _layer1Forward(count * 1000, Images.View, W1.View, B1.View, A1.View);
+                        // Layer 2: Rbm(1000), one thread per output (n × 1000)
+                        _layer2Forward(count * 1000, A1.View, W2.View, B2.View, A2.View);
+                        Download(A2, count * 1000, visible);
+                        break;
+                    }
+                }
+            }
+
+            /// <inheritdoc/>
+            public float PretrainStep(int rbm, global::System.ReadOnlySpan<float> visible, int count, global::Dsl.RbmSettings settings)
+            {
+                int units = rbm >= 0 && rbm < RbmLayers.Count ? RbmLayers[rbm].Visible : throw new global::System.ArgumentOutOfRangeException(nameof(rbm), rbm, "Dbn has 3 RBM layers.");
+                if (count < 1 || count > BatchCapacity) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, $"Minibatch size must be in [1, {BatchCapacity}].");
+                if (visible.Length < count * units) throw new global::System.ArgumentException($"Expected {count} rows of {units} visible values, got {visible.Length} values.", nameof(visible));
                 if (settings.GibbsSteps < 1 || settings.GibbsSteps > 500)
                     throw new global::System.ArgumentOutOfRangeException(nameof(settings), settings.GibbsSteps, "Gibbs steps must be in [1, 500].");
-                Upload(images, count);
+                float learningRate = settings.LearningRate;
                 return rbm switch
                 {
-                    0 => PretrainLayer1(count, settings.LearningRate, settings.GibbsSteps, settings.Persistent),
-                    1 => PretrainLayer2(count, settings.LearningRate, settings.GibbsSteps, settings.Persistent),
-                    2 => PretrainLayer3(count, settings.LearningRate, settings.GibbsSteps, settings.Persistent),
+                    0 => PretrainLayer1(visible, count, learningRate, settings.GibbsSteps, settings.Persistent),
+                    1 => PretrainLayer2(visible, count, learningRate, settings.GibbsSteps, settings.Persistent),
+                    2 => PretrainLayer3(visible, count, learningRate, settings.GibbsSteps, settings.Persistent),
                     _ => throw new global::System.ArgumentOutOfRangeException(nameof(rbm), rbm, "Dbn has 3 RBM layers."),
                 };
             }
@@ -674,9 +742,10 @@ namespace Dsl.Examples
                 }
             }
 
-            /// <summary>Layer 1, Rbm(1000): the CPU class's PretrainLayer1 as kernels, on the images already uploaded.</summary>
-            private float PretrainLayer1(int count, float learningRate, int gibbsSteps, bool persistent)
+            /// <summary>Layer 1, Rbm(1000): the CPU class's PretrainLayer1 as kernels.</summary>
+            private float PretrainLayer1(global::System.ReadOnlySpan<float> visible, int count, float learningRate, int gibbsSteps, bool persistent)
             {
+                UploadTo(Images, visible[..(count * 784)]);
                 global::ILGPU.ArrayView<float> v0 = Images.View; // (n, 784)
                 uint update = _rbm1Updates++;
 
@@ -694,17 +763,13 @@ namespace Dsl.Examples
                     _rbm1Sample(count * 1000, Rbm1HiddenMeans.View, chain.View, _samplingSeed, 1024u + (uint)(2 * step), update);
                 }
 
-                // The free-energy gradient (one thread per weight, per visible unit, per hidden unit), then plain SGD.
-                _rbm1WeightGradient(784000, v0, Rbm1HiddenMeans0.View, Rbm1Visible.View, Rbm1HiddenMeans.View, dW1.View, count);
-                _rbm1VisibleBiasGradient(784, v0, Rbm1Visible.View, dVB1.View, count);
-                _rbm1HiddenBiasGradient(1000, Rbm1HiddenMeans0.View, Rbm1HiddenMeans.View, dB1.View, count);
-                Step(W1, dW1, vW1, learningRate, 0f);
-                Step(B1, dB1, vB1, learningRate, 0f);
-                Step(VB1, dVB1, vVB1, learningRate, 0f);
+                // A plain SGD step down the free-energy gradient, fused (one thread per weight, per visible unit, per hidden unit).
+                _rbm1WeightUpdate(784000, v0, Rbm1HiddenMeans0.View, Rbm1Visible.View, Rbm1HiddenMeans.View, W1.View, learningRate, count);
+                _rbm1VisibleBiasUpdate(784, v0, Rbm1Visible.View, VB1.View, learningRate, count);
+                _rbm1HiddenBiasUpdate(1000, Rbm1HiddenMeans0.View, Rbm1HiddenMeans.View, B1.View, learningRate, count);
 
                 // The monitoring cost, on the host.
-                var hostData = new global::System.Span<float>(_rbm1HostData, 0, count * 784);
-                Download(Images, count * 784, hostData);
+                global::System.ReadOnlySpan<float> hostData = visible[..(count * 784)];
                 if (persistent)
                 {
                     Download(W1, 784000, _rbm1HostWeights);
@@ -732,12 +797,10 @@ namespace Dsl.Examples
                 Download(Rbm1VisibleMeans, count * 784, means);
             }
 
-            /// <summary>Layer 2, Rbm(1000): the CPU class's PretrainLayer2 as kernels, on the images already uploaded.</summary>
-            private float PretrainLayer2(int count, float learningRate, int gibbsSteps, bool persistent)
+            /// <summary>Layer 2, Rbm(1000): the CPU class's PretrainLayer2 as kernels.</summary>
+            private float PretrainLayer2(global::System.ReadOnlySpan<float> visible, int count, float learningRate, int gibbsSteps, bool persistent)
             {
-                // The visible data: layer 1 forward, mean-field.
-                // Layer 1: Rbm(1000), one thread per output (n × 1000)
-                _layer1Forward(count * 1000, Images.View, W1.View, B1.View, A1.View);
+                UploadTo(A1, visible[..(count * 1000)]);
                 global::ILGPU.ArrayView<float> v0 = A1.View; // (n, 1000)
                 uint update = _rbm2Updates++;
 
@@ -755,17 +818,13 @@ namespace Dsl.Examples
                     _rbm2Sample(count * 1000, Rbm2HiddenMeans.View, chain.View, _samplingSeed, 2048u + (uint)(2 * step), update);
                 }
 
-                // The free-energy gradient (one thread per weight, per visible unit, per hidden unit), then plain SGD.
-                _rbm2WeightGradient(1000000, v0, Rbm2HiddenMeans0.View, Rbm2Visible.View, Rbm2HiddenMeans.View, dW2.View, count);
-                _rbm2VisibleBiasGradient(1000, v0, Rbm2Visible.View, dVB2.View, count);
-                _rbm2HiddenBiasGradient(1000, Rbm2HiddenMeans0.View, Rbm2HiddenMeans.View, dB2.View, count);
-                Step(W2, dW2, vW2, learningRate, 0f);
-                Step(B2, dB2, vB2, learningRate, 0f);
-                Step(VB2, dVB2, vVB2, learningRate, 0f);
+                // A plain SGD step down the free-energy gradient, fused (one thread per weight, per visible unit, per hidden unit).
+                _rbm2WeightUpdate(1000000, v0, Rbm2HiddenMeans0.View, Rbm2Visible.View, Rbm2HiddenMeans.View, W2.View, learningRate, count);
+                _rbm2VisibleBiasUpdate(1000, v0, Rbm2Visible.View, VB2.View, learningRate, count);
+                _rbm2HiddenBiasUpdate(1000, Rbm2HiddenMeans0.View, Rbm2HiddenMeans.View, B2.View, learningRate, count);
 
                 // The monitoring cost, on the host.
-                var hostData = new global::System.Span<float>(_rbm2HostData, 0, count * 1000);
-                Download(A1, count * 1000, hostData);
+                global::System.ReadOnlySpan<float> hostData = visible[..(count * 1000)];
                 if (persistent)
                 {
                     Download(W2, 1000000, _rbm2HostWeights);
@@ -793,14 +852,10 @@ namespace Dsl.Examples
                 Download(Rbm2VisibleMeans, count * 1000, means);
             }
 
-            /// <summary>Layer 3, Rbm(1000): the CPU class's PretrainLayer3 as kernels, on the images already uploaded.</summary>
-            private float PretrainLayer3(int count, float learningRate, int gibbsSteps, bool persistent)
+            /// <summary>Layer 3, Rbm(1000): the CPU class's PretrainLayer3 as kernels.</summary>
+            private float PretrainLayer3(global::System.ReadOnlySpan<float> visible, int count, float learningRate, int gibbsSteps, bool persistent)
             {
-                // The visible data: layers 1–2 forward, mean-field.
-                // Layer 1: Rbm(1000), one thread per output (n × 1000)
-                _layer1Forward(count * 1000, Images.View, W1.View, B1.View, A1.View);
-                // Layer 2: Rbm(1000), one thread per output (n × 1000)
-                _layer2Forward(count * 1000, A1.View, W2.View, B2.View, A2.View);
+                UploadTo(A2, visible[..(count * 1000)]);
                 global::ILGPU.ArrayView<float> v0 = A2.View; // (n, 1000)
                 uint update = _rbm3Updates++;
 
@@ -818,17 +873,13 @@ namespace Dsl.Examples
                     _rbm3Sample(count * 1000, Rbm3HiddenMeans.View, chain.View, _samplingSeed, 3072u + (uint)(2 * step), update);
                 }
 
-                // The free-energy gradient (one thread per weight, per visible unit, per hidden unit), then plain SGD.
-                _rbm3WeightGradient(1000000, v0, Rbm3HiddenMeans0.View, Rbm3Visible.View, Rbm3HiddenMeans.View, dW3.View, count);
-                _rbm3VisibleBiasGradient(1000, v0, Rbm3Visible.View, dVB3.View, count);
-                _rbm3HiddenBiasGradient(1000, Rbm3HiddenMeans0.View, Rbm3HiddenMeans.View, dB3.View, count);
-                Step(W3, dW3, vW3, learningRate, 0f);
-                Step(B3, dB3, vB3, learningRate, 0f);
-                Step(VB3, dVB3, vVB3, learningRate, 0f);
+                // A plain SGD step down the free-energy gradient, fused (one thread per weight, per visible unit, per hidden unit).
+                _rbm3WeightUpdate(1000000, v0, Rbm3HiddenMeans0.View, Rbm3Visible.View, Rbm3HiddenMeans.View, W3.View, learningRate, count);
+                _rbm3VisibleBiasUpdate(1000, v0, Rbm3Visible.View, VB3.View, learningRate, count);
+                _rbm3HiddenBiasUpdate(1000, Rbm3HiddenMeans0.View, Rbm3HiddenMeans.View, B3.View, learningRate, count);
 
                 // The monitoring cost, on the host.
-                var hostData = new global::System.Span<float>(_rbm3HostData, 0, count * 1000);
-                Download(A2, count * 1000, hostData);
+                global::System.ReadOnlySpan<float> hostData = visible[..(count * 1000)];
                 if (persistent)
                 {
                     Download(W3, 1000000, _rbm3HostWeights);
@@ -870,14 +921,14 @@ namespace Dsl.Examples
             private static void Layer1VisibleMeans(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> hidden, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> visibleBias, global::ILGPU.ArrayView<float> visibleMeans) =>
                 global::Dsl.Layers.Rbm.VisibleMeansKernel(index, hidden, weights, visibleBias, visibleMeans, 784, 1000);
 
-            private static void Layer1RbmWeightGradient(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> vk, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> weightGradient, int count) =>
-                global::Dsl.Layers.Rbm.WeightGradientKernel(index, v0, h0Mean, vk, hkMean, weightGradient, count, 784, 1000);
+            private static void Layer1RbmWeightUpdate(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> vk, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> weights, float learningRate, int count) =>
+                global::Dsl.Layers.Rbm.WeightUpdateKernel(index, v0, h0Mean, vk, hkMean, weights, learningRate, count, 784, 1000);
 
-            private static void Layer1RbmVisibleBiasGradient(global::ILGPU.Index1D i, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> vk, global::ILGPU.ArrayView<float> visibleBiasGradient, int count) =>
-                global::Dsl.Layers.Rbm.VisibleBiasGradientKernel(i, v0, vk, visibleBiasGradient, count, 784);
+            private static void Layer1RbmVisibleBiasUpdate(global::ILGPU.Index1D i, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> vk, global::ILGPU.ArrayView<float> visibleBias, float learningRate, int count) =>
+                global::Dsl.Layers.Rbm.VisibleBiasUpdateKernel(i, v0, vk, visibleBias, learningRate, count, 784);
 
-            private static void Layer1RbmHiddenBiasGradient(global::ILGPU.Index1D j, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> hiddenBiasGradient, int count) =>
-                global::Dsl.Layers.Rbm.HiddenBiasGradientKernel(j, h0Mean, hkMean, hiddenBiasGradient, count, 1000);
+            private static void Layer1RbmHiddenBiasUpdate(global::ILGPU.Index1D j, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> hiddenBias, float learningRate, int count) =>
+                global::Dsl.Layers.Rbm.HiddenBiasUpdateKernel(j, h0Mean, hkMean, hiddenBias, learningRate, count, 1000);
 
             private static void Layer2Forward(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> bias, global::ILGPU.ArrayView<float> y) =>
                 global::Dsl.Layers.Dense.ForwardKernel(index, x, weights, bias, y, 1000, 1000, global::Dsl.Activation.Sigmoid);
@@ -894,14 +945,14 @@ namespace Dsl.Examples
             private static void Layer2VisibleMeans(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> hidden, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> visibleBias, global::ILGPU.ArrayView<float> visibleMeans) =>
                 global::Dsl.Layers.Rbm.VisibleMeansKernel(index, hidden, weights, visibleBias, visibleMeans, 1000, 1000);
 
-            private static void Layer2RbmWeightGradient(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> vk, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> weightGradient, int count) =>
-                global::Dsl.Layers.Rbm.WeightGradientKernel(index, v0, h0Mean, vk, hkMean, weightGradient, count, 1000, 1000);
+            private static void Layer2RbmWeightUpdate(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> vk, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> weights, float learningRate, int count) =>
+                global::Dsl.Layers.Rbm.WeightUpdateKernel(index, v0, h0Mean, vk, hkMean, weights, learningRate, count, 1000, 1000);
 
-            private static void Layer2RbmVisibleBiasGradient(global::ILGPU.Index1D i, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> vk, global::ILGPU.ArrayView<float> visibleBiasGradient, int count) =>
-                global::Dsl.Layers.Rbm.VisibleBiasGradientKernel(i, v0, vk, visibleBiasGradient, count, 1000);
+            private static void Layer2RbmVisibleBiasUpdate(global::ILGPU.Index1D i, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> vk, global::ILGPU.ArrayView<float> visibleBias, float learningRate, int count) =>
+                global::Dsl.Layers.Rbm.VisibleBiasUpdateKernel(i, v0, vk, visibleBias, learningRate, count, 1000);
 
-            private static void Layer2RbmHiddenBiasGradient(global::ILGPU.Index1D j, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> hiddenBiasGradient, int count) =>
-                global::Dsl.Layers.Rbm.HiddenBiasGradientKernel(j, h0Mean, hkMean, hiddenBiasGradient, count, 1000);
+            private static void Layer2RbmHiddenBiasUpdate(global::ILGPU.Index1D j, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> hiddenBias, float learningRate, int count) =>
+                global::Dsl.Layers.Rbm.HiddenBiasUpdateKernel(j, h0Mean, hkMean, hiddenBias, learningRate, count, 1000);
 
             private static void Layer3Forward(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> bias, global::ILGPU.ArrayView<float> y) =>
                 global::Dsl.Layers.Dense.ForwardKernel(index, x, weights, bias, y, 1000, 1000, global::Dsl.Activation.Sigmoid);
@@ -918,14 +969,14 @@ namespace Dsl.Examples
             private static void Layer3VisibleMeans(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> hidden, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> visibleBias, global::ILGPU.ArrayView<float> visibleMeans) =>
                 global::Dsl.Layers.Rbm.VisibleMeansKernel(index, hidden, weights, visibleBias, visibleMeans, 1000, 1000);
 
-            private static void Layer3RbmWeightGradient(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> vk, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> weightGradient, int count) =>
-                global::Dsl.Layers.Rbm.WeightGradientKernel(index, v0, h0Mean, vk, hkMean, weightGradient, count, 1000, 1000);
+            private static void Layer3RbmWeightUpdate(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> vk, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> weights, float learningRate, int count) =>
+                global::Dsl.Layers.Rbm.WeightUpdateKernel(index, v0, h0Mean, vk, hkMean, weights, learningRate, count, 1000, 1000);
 
-            private static void Layer3RbmVisibleBiasGradient(global::ILGPU.Index1D i, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> vk, global::ILGPU.ArrayView<float> visibleBiasGradient, int count) =>
-                global::Dsl.Layers.Rbm.VisibleBiasGradientKernel(i, v0, vk, visibleBiasGradient, count, 1000);
+            private static void Layer3RbmVisibleBiasUpdate(global::ILGPU.Index1D i, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> vk, global::ILGPU.ArrayView<float> visibleBias, float learningRate, int count) =>
+                global::Dsl.Layers.Rbm.VisibleBiasUpdateKernel(i, v0, vk, visibleBias, learningRate, count, 1000);
 
-            private static void Layer3RbmHiddenBiasGradient(global::ILGPU.Index1D j, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> hiddenBiasGradient, int count) =>
-                global::Dsl.Layers.Rbm.HiddenBiasGradientKernel(j, h0Mean, hkMean, hiddenBiasGradient, count, 1000);
+            private static void Layer3RbmHiddenBiasUpdate(global::ILGPU.Index1D j, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> hiddenBias, float learningRate, int count) =>
+                global::Dsl.Layers.Rbm.HiddenBiasUpdateKernel(j, h0Mean, hkMean, hiddenBias, learningRate, count, 1000);
 
             private static void Layer4Forward(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> bias, global::ILGPU.ArrayView<float> y) =>
                 global::Dsl.Layers.Dense.ForwardKernel(index, x, weights, bias, y, 1000, 10, global::Dsl.Activation.Softmax);

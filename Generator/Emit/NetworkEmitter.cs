@@ -228,33 +228,44 @@ namespace Dsl.Generator.Emit
             w.Line("};");
             w.Line();
             w.Line("/// <inheritdoc/>");
-            w.Open("public float PretrainStep(int rbm, global::System.ReadOnlySpan<float> images, int count, global::Dsl.RbmSettings settings)");
+            w.Open("public void RbmVisible(int rbm, global::System.ReadOnlySpan<float> images, int count, global::System.Span<float> visible)");
+            w.Line("int units = rbm >= 0 && rbm < RbmLayers.Count ? RbmLayers[rbm].Visible : throw new global::System.ArgumentOutOfRangeException(nameof(rbm), rbm, \"" + $"{network.Name} has {rbms.Count} RBM layer{(rbms.Count == 1 ? string.Empty : "s")}." + "\");");
             w.Line("if (count < 1 || count > BatchCapacity) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, $\"Minibatch size must be in [1, {BatchCapacity}].\");");
             w.Line("if (images.Length < count * InputSize) throw new global::System.ArgumentException($\"Expected {count} images of {InputSize} values, got {images.Length} values.\", nameof(images));");
-            w.Line("if (settings.GibbsSteps < 1 || settings.GibbsSteps > 500)");
-            w.Line("    throw new global::System.ArgumentOutOfRangeException(nameof(settings), settings.GibbsSteps, \"Gibbs steps must be in [1, 500].\");");
+            w.Line("if (visible.Length < count * units) throw new global::System.ArgumentException($\"The visible data of {count} images needs {count * units} values.\", nameof(visible));");
             if (gpu)
             {
                 w.Line("Upload(images, count);");
-                w.Line("return rbm switch");
-                w.Line("{");
-                for (int i = 0; i < rbms.Count; i++)
-                    w.Line($"    {i} => PretrainLayer{rbms[i].Number}(count, settings.LearningRate, settings.GibbsSteps, settings.Persistent),");
-                w.Line($"    {outOfRange},");
-                w.Line("};");
+                RbmVisibleCases(w, network, rbms, gpu: true);
+                w.Close();
             }
             else
             {
-                w.Line("global::System.ReadOnlySpan<T> input = ToT(images[..(count * InputSize)]);");
-                w.Line("T learningRate = T.CreateChecked(settings.LearningRate);");
-                w.Line("T cost = rbm switch");
-                w.Line("{");
-                for (int i = 0; i < rbms.Count; i++)
-                    w.Line($"    {i} => PretrainLayer{rbms[i].Number}(input, count, learningRate, settings.GibbsSteps, settings.Persistent),");
-                w.Line($"    {outOfRange},");
-                w.Line("};");
-                w.Line("return float.CreateChecked(cost);");
+                w.Line("FromT(RbmVisible(rbm, ToT(images[..(count * InputSize)]), count), visible);");
+                w.Close();
+                w.Line();
+                w.Line("/// <summary>RBM <paramref name=\"rbm\"/>'s visible data for <paramref name=\"count\"/> images, (count, visible units).</summary>");
+                w.Open("private global::System.ReadOnlySpan<T> RbmVisible(int rbm, global::System.ReadOnlySpan<T> images, int count)");
+                RbmVisibleCases(w, network, rbms, gpu: false);
+                w.Line("throw new global::System.ArgumentOutOfRangeException(nameof(rbm));");
+                w.Close();
             }
+            w.Line();
+            w.Line("/// <inheritdoc/>");
+            w.Open("public float PretrainStep(int rbm, global::System.ReadOnlySpan<float> visible, int count, global::Dsl.RbmSettings settings)");
+            w.Line("int units = rbm >= 0 && rbm < RbmLayers.Count ? RbmLayers[rbm].Visible : throw new global::System.ArgumentOutOfRangeException(nameof(rbm), rbm, \"" + $"{network.Name} has {rbms.Count} RBM layer{(rbms.Count == 1 ? string.Empty : "s")}." + "\");");
+            w.Line("if (count < 1 || count > BatchCapacity) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, $\"Minibatch size must be in [1, {BatchCapacity}].\");");
+            w.Line("if (visible.Length < count * units) throw new global::System.ArgumentException($\"Expected {count} rows of {units} visible values, got {visible.Length} values.\", nameof(visible));");
+            w.Line("if (settings.GibbsSteps < 1 || settings.GibbsSteps > 500)");
+            w.Line("    throw new global::System.ArgumentOutOfRangeException(nameof(settings), settings.GibbsSteps, \"Gibbs steps must be in [1, 500].\");");
+            w.Line(gpu ? "float learningRate = settings.LearningRate;" : "T learningRate = T.CreateChecked(settings.LearningRate);");
+            w.Line((gpu ? "return" : "T cost =") + " rbm switch");
+            w.Line("{");
+            for (int i = 0; i < rbms.Count; i++)
+                w.Line($"    {i} => PretrainLayer{rbms[i].Number}(visible, count, learningRate, settings.GibbsSteps, settings.Persistent),");
+            w.Line($"    {outOfRange},");
+            w.Line("};");
+            if (!gpu) w.Line("return float.CreateChecked(cost);");
             w.Close();
             w.Line();
             w.Line("/// <inheritdoc/>");
@@ -286,6 +297,33 @@ namespace Dsl.Generator.Emit
                 if (gpu) LayerEmitter.For(rbm).GpuMethods(w, rbm, network);
                 else LayerEmitter.For(rbm).CpuMethods(w, rbm, network);
             }
+        }
+
+        /// <summary>A switch over the RBMs that computes each one's visible data: the images for the lowest, the layers
+        /// below run forward for the others; the CPU returns a span of it, the GPU downloads it into <c>visible</c>.</summary>
+        private static void RbmVisibleCases(SourceWriter w, NetworkModel network, List<RbmLayer> rbms, bool gpu)
+        {
+            w.Open("switch (rbm)");
+            for (int i = 0; i < rbms.Count; i++)
+            {
+                w.Open($"case {i}:");
+                if (i == 0)
+                    w.Line(gpu ? "images[..(count * InputSize)].CopyTo(visible);" : "return images;");
+                else
+                {
+                    w.Line($"// {(i == 1 ? "Layer 1" : $"Layers 1–{i}")} forward, mean-field: each RBM below passes on its hidden means.");
+                    foreach (LayerModel below in network.Layers.Take(i))
+                    {
+                        if (gpu) LayerEmitter.For(below).GpuForward(w, below);
+                        else LayerEmitter.For(below).CpuForward(w, below);
+                    }
+                    string size = Sizes.Of((long)rbms[i].Visible);
+                    w.Line(gpu ? $"Download(A{i}, count * {size}, visible);" : $"return new global::System.ReadOnlySpan<T>(A{i}, 0, count * {size});");
+                }
+                if (gpu) w.Line("break;");
+                w.Close();
+            }
+            w.Close();
         }
 
         private static void GpuClass(SourceWriter w, NetworkModel network)

@@ -32,8 +32,10 @@ namespace Dsl.Generator.Emit
             int n = layer.Number;
             var rbm = (RbmLayer)layer;
             w.Line($"// Layer {n} pre-training: hidden means of the data, hidden samples, the Gibbs chain's visible means, visible");
-            w.Line($"// samples and hidden means, the persistent chain (PCD), scratch for the pseudo-likelihood, updates so far.");
+            w.Line($"// samples and hidden means, the persistent chain (PCD), scratch for the update and the pseudo-likelihood,");
+            w.Line($"// the data in T (unless T is float), updates so far.");
             w.Line($"private readonly T[] Rbm{n}HiddenMeans0, Rbm{n}Hidden, Rbm{n}VisibleMeans, Rbm{n}Visible, Rbm{n}HiddenMeans, Rbm{n}Chain, Rbm{n}Scratch; // (n, {rbm.Hidden}) or (n, {rbm.Visible})");
+            w.Line($"private T[]? _rbm{n}Data;");
             w.Line($"private uint _rbm{n}Updates;");
         }
 
@@ -43,7 +45,7 @@ namespace Dsl.Generator.Emit
             string hidden = "batchCapacity * " + Sizes.Of(layer.Output.Size), visible = "batchCapacity * " + Sizes.Of(layer.Input.Size);
             w.Line($"Rbm{n}HiddenMeans0 = new T[{hidden}]; Rbm{n}Hidden = new T[{hidden}]; Rbm{n}HiddenMeans = new T[{hidden}]; Rbm{n}Chain = new T[{hidden}];");
             w.Line($"Rbm{n}VisibleMeans = new T[{visible}]; Rbm{n}Visible = new T[{visible}];");
-            w.Line($"Rbm{n}Scratch = new T[global::Dsl.Layers.Rbm.PseudoLikelihoodScratchLength(batchCapacity, {Sizes.Of(layer.Input.Size)}, {Sizes.Of(layer.Output.Size)})];");
+            w.Line($"Rbm{n}Scratch = new T[global::Dsl.Layers.Rbm.UpdateScratchLength(batchCapacity, {Sizes.Of(layer.Input.Size)}, {Sizes.Of(layer.Output.Size)})]; // the pseudo-likelihood's is half as long");
         }
 
         public override void CpuMethods(SourceWriter w, LayerModel layer, NetworkModel network)
@@ -52,20 +54,14 @@ namespace Dsl.Generator.Emit
             int n = rbm.Number;
             string v = Sizes.Of(rbm.Visible), h = Sizes.Of(rbm.Hidden), streams = Sizes.Of((long)n * StreamsPerLayer);
             string sigmoid = ActivationName(ActivationKind.Sigmoid);
-            string data = n == 1 ? "images" : $"new global::System.ReadOnlySpan<T>(A{n - 1}, 0, count * {v})";
 
             w.Line($"/// <summary>");
             w.Line($"/// Layer {n}, {rbm.Declaration}: one update of contrastive divergence with <paramref name=\"gibbsSteps\"/> Gibbs");
-            w.Line($"/// steps (CD-k, or PCD-k when <paramref name=\"persistent\"/>) on <paramref name=\"count\"/> images; returns the");
-            w.Line($"/// monitoring cost: the pseudo-log-likelihood for PCD, the reconstruction cross-entropy for CD.");
+            w.Line($"/// steps (CD-k, or PCD-k when <paramref name=\"persistent\"/>) on <paramref name=\"count\"/> rows of its visible data");
+            w.Line($"/// (count, {v}); returns the monitoring cost: the pseudo-log-likelihood for PCD, the reconstruction cross-entropy for CD.");
             w.Line($"/// </summary>");
-            w.Open($"private T PretrainLayer{n}(global::System.ReadOnlySpan<T> images, int count, T learningRate, int gibbsSteps, bool persistent)");
-            if (n > 1)
-            {
-                w.Line($"// The visible data: {(n == 2 ? "layer 1" : $"layers 1–{n - 1}")} forward, mean-field (each RBM below passes on its hidden means).");
-                foreach (LayerModel below in network.Layers.Take(n - 1)) For(below).CpuForward(w, below);
-            }
-            w.Line($"global::System.ReadOnlySpan<T> v0 = {data}; // (n, {v})");
+            w.Open($"private T PretrainLayer{n}(global::System.ReadOnlySpan<float> visible, int count, T learningRate, int gibbsSteps, bool persistent)");
+            w.Line($"global::System.ReadOnlySpan<T> v0 = ToT(visible[..(count * {v})], ref _rbm{n}Data); // (n, {v})");
             w.Line($"uint update = _rbm{n}Updates++;");
             w.Line();
             w.Line($"// Positive phase: H0 = σ(v0·W{n} + B{n}) (n, {h}); CD starts its chain from a sample of it, PCD continues its own.");
@@ -81,10 +77,9 @@ namespace Dsl.Generator.Emit
             w.Line($"global::Dsl.Layers.Rbm.Sample<T>(Rbm{n}HiddenMeans, chain, count * {h}, _samplingSeed, {streams}u + (uint)(2 * step), update);");
             w.Close();
             w.Line();
-            w.Line($"// The gradient of mean F(v0) − mean F(vk), the chain's end vk held constant; then a plain SGD step.");
-            w.Line($"global::Dsl.Layers.Rbm.Gradient<T>(v0, Rbm{n}HiddenMeans0, Rbm{n}Visible, Rbm{n}HiddenMeans, dW{n}, dVB{n}, dB{n}, count, {v}, {h});");
-            foreach (string p in new[] { "W", "B", "VB" })
-                w.Line($"global::Dsl.Layers.Sgd.Step<T>({p}{n}, d{p}{n}, v{p}{n}, learningRate, T.Zero);");
+            w.Line($"// A plain SGD step down the gradient of mean F(v0) − mean F(vk), the chain's end vk held constant, fused into");
+            w.Line($"// one product added straight to W{n}.");
+            w.Line($"global::Dsl.Layers.Rbm.Update<T>(v0, Rbm{n}HiddenMeans0, Rbm{n}Visible, Rbm{n}HiddenMeans, W{n}, VB{n}, B{n}, learningRate, Rbm{n}Scratch, count, {v}, {h});");
             w.Line();
             w.Line("// The monitoring cost, as the tutorial prints it.");
             w.Line("return persistent");
@@ -117,7 +112,7 @@ namespace Dsl.Generator.Emit
             w.Line($"// Layer {n} pre-training, as on the CPU: hidden means of the data, hidden samples, visible means and samples,");
             w.Line($"// hidden means of the chain, the persistent chain; host copies for the monitoring cost.");
             w.Line($"private readonly {Buffer} Rbm{n}HiddenMeans0, Rbm{n}Hidden, Rbm{n}VisibleMeans, Rbm{n}Visible, Rbm{n}HiddenMeans, Rbm{n}Chain;");
-            w.Line($"private readonly float[] _rbm{n}HostData, _rbm{n}HostMeans, _rbm{n}HostWeights, _rbm{n}HostVisibleBias, _rbm{n}HostHiddenBias, _rbm{n}HostScratch;");
+            w.Line($"private readonly float[] _rbm{n}HostMeans, _rbm{n}HostWeights, _rbm{n}HostVisibleBias, _rbm{n}HostHiddenBias, _rbm{n}HostScratch;");
             w.Line($"private uint _rbm{n}Updates;");
         }
 
@@ -127,7 +122,7 @@ namespace Dsl.Generator.Emit
             string v = Sizes.Of(layer.Input.Size), h = Sizes.Of(layer.Output.Size);
             w.Line($"Rbm{n}HiddenMeans0 = Allocate(batchCapacity * {h}); Rbm{n}Hidden = Allocate(batchCapacity * {h}); Rbm{n}HiddenMeans = Allocate(batchCapacity * {h}); Rbm{n}Chain = Allocate(batchCapacity * {h});");
             w.Line($"Rbm{n}VisibleMeans = Allocate(batchCapacity * {v}); Rbm{n}Visible = Allocate(batchCapacity * {v});");
-            w.Line($"_rbm{n}HostData = new float[batchCapacity * {v}]; _rbm{n}HostMeans = new float[batchCapacity * {v}];");
+            w.Line($"_rbm{n}HostMeans = new float[batchCapacity * {v}];");
             w.Line($"_rbm{n}HostWeights = new float[{v} * {h}]; _rbm{n}HostVisibleBias = new float[{v}]; _rbm{n}HostHiddenBias = new float[{h}];");
             w.Line($"_rbm{n}HostScratch = new float[global::Dsl.Layers.Rbm.PseudoLikelihoodScratchLength(batchCapacity, {v}, {h})];");
         }
@@ -138,8 +133,8 @@ namespace Dsl.Generator.Emit
             int n = layer.Number;
             w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView, FloatView)} _rbm{n}VisibleMeans;");
             w.Line($"private readonly {KernelType(FloatView, FloatView, "ulong", "uint", "uint")} _rbm{n}Sample;");
-            w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView, FloatView, FloatView, "int")} _rbm{n}WeightGradient;");
-            w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView, "int")} _rbm{n}VisibleBiasGradient, _rbm{n}HiddenBiasGradient;");
+            w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView, FloatView, FloatView, "float", "int")} _rbm{n}WeightUpdate;");
+            w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView, "float", "int")} _rbm{n}VisibleBiasUpdate, _rbm{n}HiddenBiasUpdate;");
         }
 
         public override void GpuLoadKernels(SourceWriter w, LayerModel layer)
@@ -148,9 +143,9 @@ namespace Dsl.Generator.Emit
             int n = layer.Number;
             LoadKernel(w, $"_rbm{n}VisibleMeans", $"Layer{n}VisibleMeans", FloatView, FloatView, FloatView, FloatView);
             LoadKernel(w, $"_rbm{n}Sample", "global::Dsl.Layers.Rbm.SampleKernel", FloatView, FloatView, "ulong", "uint", "uint");
-            LoadKernel(w, $"_rbm{n}WeightGradient", $"Layer{n}RbmWeightGradient", FloatView, FloatView, FloatView, FloatView, FloatView, "int");
-            LoadKernel(w, $"_rbm{n}VisibleBiasGradient", $"Layer{n}RbmVisibleBiasGradient", FloatView, FloatView, FloatView, "int");
-            LoadKernel(w, $"_rbm{n}HiddenBiasGradient", $"Layer{n}RbmHiddenBiasGradient", FloatView, FloatView, FloatView, "int");
+            LoadKernel(w, $"_rbm{n}WeightUpdate", $"Layer{n}RbmWeightUpdate", FloatView, FloatView, FloatView, FloatView, FloatView, "float", "int");
+            LoadKernel(w, $"_rbm{n}VisibleBiasUpdate", $"Layer{n}RbmVisibleBiasUpdate", FloatView, FloatView, FloatView, "float", "int");
+            LoadKernel(w, $"_rbm{n}HiddenBiasUpdate", $"Layer{n}RbmHiddenBiasUpdate", FloatView, FloatView, FloatView, "float", "int");
         }
 
         public override void GpuKernels(SourceWriter w, LayerModel layer, LayerModel? previous)
@@ -162,14 +157,14 @@ namespace Dsl.Generator.Emit
             w.Line($"private static void Layer{n}VisibleMeans(global::ILGPU.Index1D index, {FloatView} hidden, {FloatView} weights, {FloatView} visibleBias, {FloatView} visibleMeans) =>");
             w.Line($"    global::Dsl.Layers.Rbm.VisibleMeansKernel(index, hidden, weights, visibleBias, visibleMeans, {v}, {h});");
             w.Line();
-            w.Line($"private static void Layer{n}RbmWeightGradient(global::ILGPU.Index1D index, {FloatView} v0, {FloatView} h0Mean, {FloatView} vk, {FloatView} hkMean, {FloatView} weightGradient, int count) =>");
-            w.Line($"    global::Dsl.Layers.Rbm.WeightGradientKernel(index, v0, h0Mean, vk, hkMean, weightGradient, count, {v}, {h});");
+            w.Line($"private static void Layer{n}RbmWeightUpdate(global::ILGPU.Index1D index, {FloatView} v0, {FloatView} h0Mean, {FloatView} vk, {FloatView} hkMean, {FloatView} weights, float learningRate, int count) =>");
+            w.Line($"    global::Dsl.Layers.Rbm.WeightUpdateKernel(index, v0, h0Mean, vk, hkMean, weights, learningRate, count, {v}, {h});");
             w.Line();
-            w.Line($"private static void Layer{n}RbmVisibleBiasGradient(global::ILGPU.Index1D i, {FloatView} v0, {FloatView} vk, {FloatView} visibleBiasGradient, int count) =>");
-            w.Line($"    global::Dsl.Layers.Rbm.VisibleBiasGradientKernel(i, v0, vk, visibleBiasGradient, count, {v});");
+            w.Line($"private static void Layer{n}RbmVisibleBiasUpdate(global::ILGPU.Index1D i, {FloatView} v0, {FloatView} vk, {FloatView} visibleBias, float learningRate, int count) =>");
+            w.Line($"    global::Dsl.Layers.Rbm.VisibleBiasUpdateKernel(i, v0, vk, visibleBias, learningRate, count, {v});");
             w.Line();
-            w.Line($"private static void Layer{n}RbmHiddenBiasGradient(global::ILGPU.Index1D j, {FloatView} h0Mean, {FloatView} hkMean, {FloatView} hiddenBiasGradient, int count) =>");
-            w.Line($"    global::Dsl.Layers.Rbm.HiddenBiasGradientKernel(j, h0Mean, hkMean, hiddenBiasGradient, count, {h});");
+            w.Line($"private static void Layer{n}RbmHiddenBiasUpdate(global::ILGPU.Index1D j, {FloatView} h0Mean, {FloatView} hkMean, {FloatView} hiddenBias, float learningRate, int count) =>");
+            w.Line($"    global::Dsl.Layers.Rbm.HiddenBiasUpdateKernel(j, h0Mean, hkMean, hiddenBias, learningRate, count, {h});");
         }
 
         public override void GpuMethods(SourceWriter w, LayerModel layer, NetworkModel network)
@@ -177,16 +172,12 @@ namespace Dsl.Generator.Emit
             var rbm = (RbmLayer)layer;
             int n = rbm.Number;
             string v = Sizes.Of(rbm.Visible), h = Sizes.Of(rbm.Hidden), streams = Sizes.Of((long)n * StreamsPerLayer);
-            string data = n == 1 ? "Images.View" : $"A{n - 1}.View";
+            string data = n == 1 ? "Images" : $"A{n - 1}";
 
-            w.Line($"/// <summary>Layer {n}, {rbm.Declaration}: the CPU class's PretrainLayer{n} as kernels, on the images already uploaded.</summary>");
-            w.Open($"private float PretrainLayer{n}(int count, float learningRate, int gibbsSteps, bool persistent)");
-            if (n > 1)
-            {
-                w.Line($"// The visible data: {(n == 2 ? "layer 1" : $"layers 1–{n - 1}")} forward, mean-field.");
-                foreach (LayerModel below in network.Layers.Take(n - 1)) For(below).GpuForward(w, below);
-            }
-            w.Line($"global::ILGPU.ArrayView<float> v0 = {data}; // (n, {v})");
+            w.Line($"/// <summary>Layer {n}, {rbm.Declaration}: the CPU class's PretrainLayer{n} as kernels.</summary>");
+            w.Open($"private float PretrainLayer{n}(global::System.ReadOnlySpan<float> visible, int count, float learningRate, int gibbsSteps, bool persistent)");
+            w.Line($"UploadTo({data}, visible[..(count * {v})]);");
+            w.Line($"global::ILGPU.ArrayView<float> v0 = {data}.View; // (n, {v})");
             w.Line($"uint update = _rbm{n}Updates++;");
             w.Line();
             w.Line($"// Positive phase, one thread per hidden unit of each row; CD samples it to start its chain.");
@@ -202,16 +193,13 @@ namespace Dsl.Generator.Emit
             w.Line($"_rbm{n}Sample(count * {h}, Rbm{n}HiddenMeans.View, chain.View, _samplingSeed, {streams}u + (uint)(2 * step), update);");
             w.Close();
             w.Line();
-            w.Line($"// The free-energy gradient (one thread per weight, per visible unit, per hidden unit), then plain SGD.");
-            w.Line($"_rbm{n}WeightGradient({Sizes.Of((long)rbm.Visible * rbm.Hidden)}, v0, Rbm{n}HiddenMeans0.View, Rbm{n}Visible.View, Rbm{n}HiddenMeans.View, dW{n}.View, count);");
-            w.Line($"_rbm{n}VisibleBiasGradient({v}, v0, Rbm{n}Visible.View, dVB{n}.View, count);");
-            w.Line($"_rbm{n}HiddenBiasGradient({h}, Rbm{n}HiddenMeans0.View, Rbm{n}HiddenMeans.View, dB{n}.View, count);");
-            foreach (string p in new[] { "W", "B", "VB" })
-                w.Line($"Step({p}{n}, d{p}{n}, v{p}{n}, learningRate, 0f);");
+            w.Line($"// A plain SGD step down the free-energy gradient, fused (one thread per weight, per visible unit, per hidden unit).");
+            w.Line($"_rbm{n}WeightUpdate({Sizes.Of((long)rbm.Visible * rbm.Hidden)}, v0, Rbm{n}HiddenMeans0.View, Rbm{n}Visible.View, Rbm{n}HiddenMeans.View, W{n}.View, learningRate, count);");
+            w.Line($"_rbm{n}VisibleBiasUpdate({v}, v0, Rbm{n}Visible.View, VB{n}.View, learningRate, count);");
+            w.Line($"_rbm{n}HiddenBiasUpdate({h}, Rbm{n}HiddenMeans0.View, Rbm{n}HiddenMeans.View, B{n}.View, learningRate, count);");
             w.Line();
             w.Line("// The monitoring cost, on the host.");
-            w.Line($"var hostData = new global::System.Span<float>(_rbm{n}HostData, 0, count * {v});");
-            w.Line($"Download({(n == 1 ? "Images" : $"A{n - 1}")}, count * {v}, hostData);");
+            w.Line($"global::System.ReadOnlySpan<float> hostData = visible[..(count * {v})];");
             w.Open("if (persistent)");
             w.Line($"Download(W{n}, {Sizes.Of((long)rbm.Visible * rbm.Hidden)}, _rbm{n}HostWeights);");
             w.Line($"Download(VB{n}, {v}, _rbm{n}HostVisibleBias);");

@@ -89,6 +89,47 @@ public sealed class RbmTests(ITestOutputHelper output)
         output.WriteLine($"worst |analytic − finite difference|: {worst:E2}");
     }
 
+    /// <summary>The fused update is a plain SGD step down <see cref="Rbm.Gradient{T}"/>: shapes around the vector
+    /// widths and the GEMM's tile edges, batch 1 included, in double (to rounding) and in float.</summary>
+    [Theory]
+    [InlineData(1, 7, 4)]
+    [InlineData(3, 17, 33)]
+    [InlineData(10, 65, 31)]
+    [InlineData(20, 130, 67)]
+    public void Update_is_an_sgd_step_down_the_gradient(int count, int visible, int hidden)
+    {
+        var random = new Random(Randomize.Seed(count, visible, hidden));
+        double[] w = TestData.Uniform(random, visible * hidden), vb = TestData.Uniform(random, visible), hb = TestData.Uniform(random, hidden);
+        double[] v0 = TestData.Uniform(random, count * visible, 0, 1), vk = Binary(random, count * visible);
+        double[] h0 = HiddenMeans(v0, w, hb, count, visible, hidden), hk = HiddenMeans(vk, w, hb, count, visible, hidden);
+        const double learningRate = 0.37;
+        double[] dw = new double[w.Length], dvb = new double[visible], dhb = new double[hidden];
+        Rbm.Gradient<double>(v0, h0, vk, hk, dw, dvb, dhb, count, visible, hidden);
+        double[] expectedW = w.Zip(dw, (p, g) => p - learningRate * g).ToArray();
+        double[] expectedVb = vb.Zip(dvb, (p, g) => p - learningRate * g).ToArray();
+        double[] expectedHb = hb.Zip(dhb, (p, g) => p - learningRate * g).ToArray();
+
+        double[] scratch = new double[Rbm.UpdateScratchLength(count, visible, hidden)];
+        random.NextBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(scratch.AsSpan())); // stale scratch must not matter
+        Rbm.Update<double>(v0, h0, vk, hk, w, vb, hb, learningRate, scratch, count, visible, hidden);
+        foreach (var (name, expected, actual) in new[] { ("W", expectedW, w), ("vb", expectedVb, vb), ("hb", expectedHb, hb) })
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-12 * (1 + Math.Abs(expected[i])),
+                    $"{name}[{i}]: Update {actual[i]:R}, W − η·Gradient {expected[i]:R}");
+
+        // Float: the same within float rounding of the sums.
+        float[] wf = TestData.To<float>(expectedW), vbf = TestData.To<float>(expectedVb), hbf = TestData.To<float>(expectedHb);
+        float[] expectedWf = (float[])wf.Clone();
+        float[] v0f = TestData.To<float>(v0), vkf = TestData.To<float>(vk), h0f = TestData.To<float>(h0), hkf = TestData.To<float>(hk);
+        float[] dwf = new float[wf.Length], dvbf = new float[visible], dhbf = new float[hidden];
+        Rbm.Gradient<float>(v0f, h0f, vkf, hkf, dwf, dvbf, dhbf, count, visible, hidden);
+        for (int i = 0; i < wf.Length; i++) expectedWf[i] -= (float)learningRate * dwf[i];
+        Rbm.Update<float>(v0f, h0f, vkf, hkf, wf, vbf, hbf, (float)learningRate, new float[Rbm.UpdateScratchLength(count, visible, hidden)],
+            count, visible, hidden);
+        for (int i = 0; i < wf.Length; i++)
+            Assert.True(Math.Abs(expectedWf[i] - wf[i]) <= 1e-5f * (1 + Math.Abs(expectedWf[i])), $"float W[{i}]: {wf[i]} against {expectedWf[i]}");
+    }
+
     private static double CentralDifference(double[] values, int i, double step, Func<double> cost)
     {
         double saved = values[i];
@@ -528,6 +569,15 @@ public sealed class RbmTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => Rbm.VisibleMeans<double>(a, a, a, new double[12], 2, 0, 2));
         Assert.Throws<ArgumentException>(() => Rbm.Gradient<double>(a, a, a, a, new double[5], new double[3], new double[2], 2, 3, 2));
         Assert.Throws<ArgumentOutOfRangeException>(() => Rbm.Gradient<double>(a, a, a, a, new double[6], new double[3], new double[2], 0, 3, 2));
+        Assert.Throws<ArgumentException>(() => Rbm.Update<double>(a, a, a, a, new double[6], new double[3], new double[2], 0.1,
+            new double[Rbm.UpdateScratchLength(2, 3, 2) - 1], 2, 3, 2)); // scratch too short
+        Assert.Throws<ArgumentException>(() => Rbm.Update<double>(a, a, a, a, new double[5], new double[3], new double[2], 0.1,
+            new double[20], 2, 3, 2));
+        var big = new double[40];
+        Assert.Throws<ArgumentException>(() => Rbm.Update<double>(big, a, a, a, new double[6], new double[3], new double[2], 0.1,
+            big.AsSpan(20), 2, 3, 2)); // scratch overlaps v0
+        Assert.Throws<ArgumentOutOfRangeException>(() => Rbm.Update<double>(a, a, a, a, new double[6], new double[3], new double[2], 0.1,
+            new double[20], 0, 3, 2));
         Assert.Throws<ArgumentException>(() => Rbm.FreeEnergy<double>(a, a, a, a, new double[3], 2, 3, 2));
         Assert.Throws<ArgumentException>(() => Rbm.FreeEnergy<double>(a, a, a, a, a, 2, 3, 2)); // scratch overlaps
         Assert.Throws<ArgumentOutOfRangeException>(() => Rbm.Sample<double>(a, new double[12], -1, 0, 0, 0));
@@ -557,12 +607,12 @@ public sealed class RbmTests(ITestOutputHelper output)
         var visibleMeans = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, int, int>(Rbm.VisibleMeansKernel);
         var sample = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ulong, uint, uint>(Rbm.SampleKernel);
-        var weightGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-            ArrayView<float>, ArrayView<float>, int, int, int>(Rbm.WeightGradientKernel);
-        var visibleBiasGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-            int, int>(Rbm.VisibleBiasGradientKernel);
-        var hiddenBiasGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-            int, int>(Rbm.HiddenBiasGradientKernel);
+        var weightUpdate = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, float, int, int, int>(Rbm.WeightUpdateKernel);
+        var visibleBiasUpdate = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            float, int, int>(Rbm.VisibleBiasUpdateKernel);
+        var hiddenBiasUpdate = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            float, int, int>(Rbm.HiddenBiasUpdateKernel);
 
         using var wBuffer = accelerator.Allocate1D(w);
         using var vbBuffer = accelerator.Allocate1D(vb);
@@ -573,16 +623,17 @@ public sealed class RbmTests(ITestOutputHelper output)
         using var meansBuffer = accelerator.Allocate1D<float>(count * visible);
         using var samplesBuffer = accelerator.Allocate1D<float>(count * visible);
         using var inPlaceBuffer = accelerator.Allocate1D(h0);
-        using var dwBuffer = accelerator.Allocate1D<float>(visible * hidden);
-        using var dvbBuffer = accelerator.Allocate1D<float>(visible);
-        using var dhbBuffer = accelerator.Allocate1D<float>(hidden);
+        using var updatedW = accelerator.Allocate1D(w);
+        using var updatedVb = accelerator.Allocate1D(vb);
+        using var updatedHb = accelerator.Allocate1D(hb);
+        const float learningRate = 0.3f;
 
         visibleMeans(count * visible, h0Buffer.View, wBuffer.View, vbBuffer.View, meansBuffer.View, visible, hidden);
         sample(count * visible, meansBuffer.View, samplesBuffer.View, seed, 2, 9);
         sample(count * hidden, inPlaceBuffer.View, inPlaceBuffer.View, seed, 3, 9);
-        weightGradient(visible * hidden, v0Buffer.View, h0Buffer.View, vkBuffer.View, hkBuffer.View, dwBuffer.View, count, visible, hidden);
-        visibleBiasGradient(visible, v0Buffer.View, vkBuffer.View, dvbBuffer.View, count, visible);
-        hiddenBiasGradient(hidden, h0Buffer.View, hkBuffer.View, dhbBuffer.View, count, hidden);
+        weightUpdate(visible * hidden, v0Buffer.View, h0Buffer.View, vkBuffer.View, hkBuffer.View, updatedW.View, learningRate, count, visible, hidden);
+        visibleBiasUpdate(visible, v0Buffer.View, vkBuffer.View, updatedVb.View, learningRate, count, visible);
+        hiddenBiasUpdate(hidden, h0Buffer.View, hkBuffer.View, updatedHb.View, learningRate, count, hidden);
         accelerator.Synchronize();
 
         var means = new float[count * visible];
@@ -595,20 +646,21 @@ public sealed class RbmTests(ITestOutputHelper output)
         Assert.Equal(samples, samplesBuffer.GetAsArray1D());
         Assert.Equal(inPlace, inPlaceBuffer.GetAsArray1D());
 
-        float[] dw = new float[visible * hidden], dvb = new float[visible], dhb = new float[hidden];
-        Rbm.Gradient<float>(v0, h0, vk, hk, dw, dvb, dhb, count, visible, hidden);
-        AssertClose(dw, dwBuffer.GetAsArray1D(), "dW");
-        AssertClose(dvb, dvbBuffer.GetAsArray1D(), "dvb");
-        AssertClose(dhb, dhbBuffer.GetAsArray1D(), "dhb");
+        float[] expectedW = (float[])w.Clone(), expectedVb = (float[])vb.Clone(), expectedHb = (float[])hb.Clone();
+        Rbm.Update<float>(v0, h0, vk, hk, expectedW, expectedVb, expectedHb, learningRate,
+            new float[Rbm.UpdateScratchLength(count, visible, hidden)], count, visible, hidden);
+        AssertClose(expectedW, updatedW.GetAsArray1D(), "W");
+        AssertClose(expectedVb, updatedVb.GetAsArray1D(), "vb");
+        AssertClose(expectedHb, updatedHb.GetAsArray1D(), "hb");
     }
 
     /// <summary>The CPU accelerator runs kernels as .NET code; this puts each through ILGPU's compiler (to PTX).</summary>
     [Theory]
     [InlineData(nameof(Rbm.VisibleMeansKernel))]
     [InlineData(nameof(Rbm.SampleKernel))]
-    [InlineData(nameof(Rbm.WeightGradientKernel))]
-    [InlineData(nameof(Rbm.VisibleBiasGradientKernel))]
-    [InlineData(nameof(Rbm.HiddenBiasGradientKernel))]
+    [InlineData(nameof(Rbm.WeightUpdateKernel))]
+    [InlineData(nameof(Rbm.VisibleBiasUpdateKernel))]
+    [InlineData(nameof(Rbm.HiddenBiasUpdateKernel))]
     public void Kernels_compile_to_ptx(string name) => KernelChecks.AssertCompilesToPtx(typeof(Rbm).GetMethod(name)!);
 
     private static void AssertClose(float[] expected, float[] actual, string what) => KernelChecks.AssertClose(expected, actual, what);

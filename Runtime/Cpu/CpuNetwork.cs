@@ -113,16 +113,21 @@ public abstract class CpuNetwork<T> : INetwork where T : unmanaged, IFloatingPoi
     }
 
     /// <summary>The float input in this network's precision (a cast for float, a converted copy otherwise).</summary>
-    protected ReadOnlySpan<T> ToT(ReadOnlySpan<float> values)
+    protected ReadOnlySpan<T> ToT(ReadOnlySpan<float> values) => ToT(values, ref _inputStaging);
+
+    /// <summary>Float values in this network's precision: a cast for float, otherwise a converted copy in
+    /// <paramref name="staging"/>, which is allocated (as long as <paramref name="values"/>) on first use.</summary>
+    protected ReadOnlySpan<T> ToT(ReadOnlySpan<float> values, ref T[]? staging)
     {
         if (typeof(T) == typeof(float)) return MemoryMarshal.Cast<float, T>(values);
-        _inputStaging ??= new T[BatchCapacity * Info.InputSize];
-        Span<T> staged = _inputStaging.AsSpan(0, values.Length);
+        if (staging is null || staging.Length < values.Length) staging = new T[Math.Max(values.Length, BatchCapacity * Info.InputSize)];
+        Span<T> staged = staging.AsSpan(0, values.Length);
         for (int i = 0; i < values.Length; i++) staged[i] = T.CreateChecked(values[i]);
         return staged;
     }
 
-    private void FromT(ReadOnlySpan<T> values, Span<float> destination)
+    /// <summary>Values in this network's precision as floats, into the start of <paramref name="destination"/>.</summary>
+    protected static void FromT(ReadOnlySpan<T> values, Span<float> destination)
     {
         if (typeof(T) == typeof(float)) { MemoryMarshal.Cast<T, float>(values).CopyTo(destination); return; }
         for (int i = 0; i < values.Length; i++) destination[i] = float.CreateChecked(values[i]);

@@ -18,7 +18,7 @@ namespace Dsl.Layers;
 /// <remarks>
 /// A CD-k step, as the generated code runs it: h0 = σ(v0·W + hb) (Dense.Forward); sample h from h0; then k times
 /// v = sample(VisibleMeans(h)), h = σ(v·W + hb), sampling h again except after the last; then
-/// <see cref="Gradient{T}"/>(v0, h0, vk, hk) and a <see cref="Sgd"/> step. Random numbers come from
+/// <see cref="Update{T}"/>(v0, h0, vk, hk): a plain SGD step down <see cref="Gradient{T}"/>, fused. Random numbers come from
 /// <see cref="Philox"/>: one seed, a stream per purpose, a step number per draw.
 /// </remarks>
 public static class Rbm
@@ -103,6 +103,58 @@ public static class Rbm
 
         MeanDifference(vk, v0, visibleBiasGradient[..visibleUnits], count, visibleUnits, n);
         MeanDifference(hkMean, h0Mean, hiddenBiasGradient[..hiddenUnits], count, hiddenUnits, n);
+    }
+
+    /// <summary>The scratch length <see cref="Update{T}"/> needs: 2·count·(visible + hidden), twice
+    /// <see cref="PseudoLikelihoodScratchLength"/>.</summary>
+    public static int UpdateScratchLength(int count, int visibleUnits, int hiddenUnits)
+    {
+        CheckSizes(count, visibleUnits, hiddenUnits);
+        long length = 2L * count * (visibleUnits + (long)hiddenUnits);
+        return length <= Array.MaxLength ? (int)length
+            : throw new ArgumentException($"2·count·(visible + hidden) = {length} is too large for one span.");
+    }
+
+    /// <summary>
+    /// One plain SGD step down <see cref="Gradient{T}"/>, fused: with s = η/n,
+    /// W += s·(v0ᵀ·h0Mean − vkᵀ·hkMean), vb += s·Σ_rows (v0 − vk), hb += s·Σ_rows (h0Mean − hkMean).
+    /// The two products are computed as one, [v0; vk]ᵀ·[s·h0Mean; −s·hkMean] with 2n steps of k, and added straight to
+    /// W: the weight matrix passes through memory once, where writing the gradient, negating, scaling and stepping
+    /// took it through five times. <paramref name="scratch"/> holds <see cref="UpdateScratchLength"/> elements (the
+    /// stacked operands).
+    /// </summary>
+    public static void Update<T>(ReadOnlySpan<T> v0, ReadOnlySpan<T> h0Mean, ReadOnlySpan<T> vk, ReadOnlySpan<T> hkMean,
+        Span<T> weights, Span<T> visibleBias, Span<T> hiddenBias, T learningRate, Span<T> scratch, int count,
+        int visibleUnits, int hiddenUnits) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckSizes(count, visibleUnits, hiddenUnits);
+        ArgumentOutOfRangeException.ThrowIfZero(count);
+        int visibleLength = count * visibleUnits, hiddenLength = count * hiddenUnits;
+        RequireLength(v0.Length, visibleLength, nameof(v0));
+        RequireLength(h0Mean.Length, hiddenLength, nameof(h0Mean));
+        RequireLength(vk.Length, visibleLength, nameof(vk));
+        RequireLength(hkMean.Length, hiddenLength, nameof(hkMean));
+        CheckParameters<T>(weights, visibleBias, hiddenBias, visibleUnits, hiddenUnits);
+        RequireLength(scratch.Length, UpdateScratchLength(count, visibleUnits, hiddenUnits), nameof(scratch));
+        if (scratch.Overlaps(v0) || scratch.Overlaps(h0Mean) || scratch.Overlaps(vk) || scratch.Overlaps(hkMean) ||
+            scratch.Overlaps(weights) || scratch.Overlaps(visibleBias) || scratch.Overlaps(hiddenBias))
+            throw new ArgumentException("The scratch space must not overlap the operands.", nameof(scratch));
+
+        T s = learningRate / T.CreateChecked(count);
+        Span<T> visible = scratch[..(2 * visibleLength)], hidden = scratch.Slice(2 * visibleLength, 2 * hiddenLength);
+        v0[..visibleLength].CopyTo(visible);
+        vk[..visibleLength].CopyTo(visible[visibleLength..]);
+        TensorPrimitives.Multiply(h0Mean[..hiddenLength], s, hidden);
+        TensorPrimitives.Multiply(hkMean[..hiddenLength], -s, hidden[hiddenLength..]);
+        Gemm.Multiply(true, false, visibleUnits, hiddenUnits, 2 * count, visible, hidden, weights, accumulate: true);
+
+        // hb += Σ of the 2n scaled hidden rows; vb += s·(Σ v0 − Σ vk), the rows summed in order as in Gradient.
+        Span<T> hb = hiddenBias[..hiddenUnits], vb = visibleBias[..visibleUnits];
+        for (int row = 0; row < 2 * count; row++)
+            TensorPrimitives.Add(hb, hidden.Slice(row * hiddenUnits, hiddenUnits), hb);
+        Span<T> difference = visible[..visibleUnits]; // v0's first row is no longer needed once the product is done
+        MeanDifference(v0, vk, difference, count, visibleUnits, T.One);
+        TensorPrimitives.MultiplyAdd(difference, s, vb, vb);
     }
 
     /// <summary>result = Σ_rows (a − b) / n.</summary>
@@ -274,33 +326,34 @@ public static class Rbm
         samples[index] = u < means[index] ? 1f : 0f;
     }
 
-    /// <summary>Kernel body, one thread per weight (visible·hidden): dW = Σ_rows (vk·hk − v0·h0) / count.</summary>
-    public static void WeightGradientKernel(Index1D index, ArrayView<float> v0, ArrayView<float> h0Mean, ArrayView<float> vk,
-        ArrayView<float> hkMean, ArrayView<float> weightGradient, int count, int visibleUnits, int hiddenUnits)
+    /// <summary>Kernel body, one thread per weight (visible·hidden): <see cref="Update{T}"/>'s weight step,
+    /// W += η/count · Σ_rows (v0·h0 − vk·hk).</summary>
+    public static void WeightUpdateKernel(Index1D index, ArrayView<float> v0, ArrayView<float> h0Mean, ArrayView<float> vk,
+        ArrayView<float> hkMean, ArrayView<float> weights, float learningRate, int count, int visibleUnits, int hiddenUnits)
     {
         int i = index / hiddenUnits, j = index % hiddenUnits;
         float sum = 0f;
         for (int row = 0; row < count; row++)
-            sum += vk[row * visibleUnits + i] * hkMean[row * hiddenUnits + j] - v0[row * visibleUnits + i] * h0Mean[row * hiddenUnits + j];
-        weightGradient[index] = sum / count;
+            sum += v0[row * visibleUnits + i] * h0Mean[row * hiddenUnits + j] - vk[row * visibleUnits + i] * hkMean[row * hiddenUnits + j];
+        weights[index] += learningRate / count * sum;
     }
 
-    /// <summary>Kernel body, one thread per visible unit: dvb = Σ_rows (vk − v0) / count.</summary>
-    public static void VisibleBiasGradientKernel(Index1D i, ArrayView<float> v0, ArrayView<float> vk,
-        ArrayView<float> visibleBiasGradient, int count, int visibleUnits)
+    /// <summary>Kernel body, one thread per visible unit: vb += η/count · Σ_rows (v0 − vk).</summary>
+    public static void VisibleBiasUpdateKernel(Index1D i, ArrayView<float> v0, ArrayView<float> vk, ArrayView<float> visibleBias,
+        float learningRate, int count, int visibleUnits)
     {
         float sum = 0f;
-        for (int row = 0; row < count; row++) sum += vk[row * visibleUnits + i] - v0[row * visibleUnits + i];
-        visibleBiasGradient[i] = sum / count;
+        for (int row = 0; row < count; row++) sum += v0[row * visibleUnits + i] - vk[row * visibleUnits + i];
+        visibleBias[i] += learningRate / count * sum;
     }
 
-    /// <summary>Kernel body, one thread per hidden unit: dhb = Σ_rows (hk − h0) / count.</summary>
-    public static void HiddenBiasGradientKernel(Index1D j, ArrayView<float> h0Mean, ArrayView<float> hkMean,
-        ArrayView<float> hiddenBiasGradient, int count, int hiddenUnits)
+    /// <summary>Kernel body, one thread per hidden unit: hb += η/count · Σ_rows (h0 − hk).</summary>
+    public static void HiddenBiasUpdateKernel(Index1D j, ArrayView<float> h0Mean, ArrayView<float> hkMean,
+        ArrayView<float> hiddenBias, float learningRate, int count, int hiddenUnits)
     {
         float sum = 0f;
-        for (int row = 0; row < count; row++) sum += hkMean[row * hiddenUnits + j] - h0Mean[row * hiddenUnits + j];
-        hiddenBiasGradient[j] = sum / count;
+        for (int row = 0; row < count; row++) sum += h0Mean[row * hiddenUnits + j] - hkMean[row * hiddenUnits + j];
+        hiddenBias[j] += learningRate / count * sum;
     }
 
     private static void CheckSizes(int count, int visibleUnits, int hiddenUnits)

@@ -77,6 +77,7 @@ public static class Pretrainer
         {
             RbmLayerInfo layer = pretrainable.RbmLayers[rbm];
             RbmSettings settings = options.Settings(layer);
+            float[] data = VisibleData(pretrainable, rbm, train, network.BatchCapacity);
             string costName = settings.Persistent ? "pseudo-log-likelihood" : "reconstruction cross-entropy";
             for (int epoch = 1; epoch <= settings.Epochs; epoch++)
             {
@@ -84,7 +85,7 @@ public static class Pretrainer
                 double sum = 0;
                 for (int b = 0; b < batches; b++)
                 {
-                    float cost = pretrainable.PretrainStep(rbm, train.Images.AsSpan(b * batch * features, batch * features), batch, settings);
+                    float cost = pretrainable.PretrainStep(rbm, data.AsSpan(b * batch * layer.Visible, batch * layer.Visible), batch, settings);
                     if (!float.IsFinite(cost))
                         throw new TrainingDivergedException(
                             $"Pre-training layer {layer.Layer} ({layer.Declaration}) diverged: its {costName} became {cost} at epoch {epoch}, " +
@@ -103,5 +104,21 @@ public static class Pretrainer
             }
         }
         return wall.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>RBM <paramref name="rbm"/>'s visible data for the whole training set, (images, visible units): the
+    /// images for the lowest RBM, else computed once through the (fixed) layers below, in batches of the capacity.</summary>
+    private static float[] VisibleData(IPretrainable network, int rbm, Dataset train, int capacity)
+    {
+        if (rbm == 0) return train.Images;
+        int features = train.Features, visible = network.RbmLayers[rbm].Visible;
+        var data = new float[(long)train.Count * visible];
+        for (int start = 0; start < train.Count; start += capacity)
+        {
+            int count = Math.Min(capacity, train.Count - start);
+            network.RbmVisible(rbm, train.Images.AsSpan(start * features, count * features), count,
+                data.AsSpan(start * visible, count * visible));
+        }
+        return data;
     }
 }
