@@ -19,7 +19,7 @@ public sealed class GradientCheckTests
     {
         nameof(IdentityNet), nameof(SigmoidNet), nameof(TanhNet), nameof(ReluNet), nameof(DeepNet),
         nameof(LogisticRegression), nameof(Mlp),
-        nameof(SmallLeNet), nameof(StridedConvNet), nameof(PoolFirstNet), nameof(ThreeConvReluNet), nameof(LeNet5),
+        nameof(SmallLeNet), nameof(StridedConvNet), nameof(PoolFirstNet), nameof(SigmoidPoolNet), nameof(ThreeConvReluNet), nameof(LeNet5),
         nameof(TinyDbn),
     };
 
@@ -93,6 +93,7 @@ public sealed class GradientCheckTests
         nameof(SmallLeNet) => new SmallLeNet.Cpu<double>(batch),
         nameof(StridedConvNet) => new StridedConvNet.Cpu<double>(batch),
         nameof(PoolFirstNet) => new PoolFirstNet.Cpu<double>(batch),
+        nameof(SigmoidPoolNet) => new SigmoidPoolNet.Cpu<double>(batch),
         nameof(ThreeConvReluNet) => new ThreeConvReluNet.Cpu<double>(batch),
         nameof(LeNet5) => new LeNet5.Cpu<double>(batch),
         nameof(TinyDbn) => new TinyDbn.Cpu<double>(batch),

@@ -21,7 +21,7 @@ public sealed class IlgpuKernelTests : IDisposable
     public static TheoryData<string> Networks => new()
     {
         nameof(IdentityNet), nameof(SigmoidNet), nameof(TanhNet), nameof(ReluNet), nameof(DeepNet), nameof(LogisticRegression), nameof(Mlp),
-        nameof(SmallLeNet), nameof(StridedConvNet), nameof(PoolFirstNet), nameof(ThreeConvReluNet), nameof(LeNet5),
+        nameof(SmallLeNet), nameof(StridedConvNet), nameof(PoolFirstNet), nameof(SigmoidPoolNet), nameof(ThreeConvReluNet), nameof(LeNet5),
         nameof(TinyDbn),
     };
 
@@ -75,6 +75,7 @@ public sealed class IlgpuKernelTests : IDisposable
             nameof(SmallLeNet) => (new SmallLeNet.Cpu<float>(batch), new SmallLeNet.Gpu(accelerator, batch)),
             nameof(StridedConvNet) => (new StridedConvNet.Cpu<float>(batch), new StridedConvNet.Gpu(accelerator, batch)),
             nameof(PoolFirstNet) => (new PoolFirstNet.Cpu<float>(batch), new PoolFirstNet.Gpu(accelerator, batch)),
+            nameof(SigmoidPoolNet) => (new SigmoidPoolNet.Cpu<float>(batch), new SigmoidPoolNet.Gpu(accelerator, batch)),
             nameof(ThreeConvReluNet) => (new ThreeConvReluNet.Cpu<float>(batch), new ThreeConvReluNet.Gpu(accelerator, batch)),
             nameof(LeNet5) => (new LeNet5.Cpu<float>(batch), new LeNet5.Gpu(accelerator, batch)),
             nameof(TinyDbn) => (new TinyDbn.Cpu<float>(batch), new TinyDbn.Gpu(accelerator, batch)),

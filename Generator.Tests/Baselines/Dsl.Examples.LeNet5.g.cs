@@ -140,14 +140,16 @@ namespace Dsl.Examples
             public override void Forward(global::System.ReadOnlySpan<T> images, int count)
             {
                 CheckBatch(images.Length, count, nameof(images));
-                // Layer 1: Conv(5, 5, 20, Tanh): images (n, 1×28×28) ⋆ W1 (20, 1, 5, 5) + B1 → A1 (n, 20×24×24)
-                global::Dsl.Layers.Conv.Forward<T>(images, W1, B1, A1, count, Layer1Shape, global::Dsl.Activation.Tanh, Layer1Workspace);
+                // Layer 1: Conv(5, 5, 20, Tanh): images (n, 1×28×28) ⋆ W1 (20, 1, 5, 5) + B1 → A1 (n, 20×24×24) as pre-activations: layer 2 applies the Tanh after pooling
+                global::Dsl.Layers.Conv.Forward<T>(images, W1, B1, A1, count, Layer1Shape, global::Dsl.Activation.Identity, Layer1Workspace);
                 // Layer 2: MaxPool(2): A1 (n, 20×24×24) → A2 (n, 20×12×12), winners in M2
-                global::Dsl.Layers.MaxPool.Forward<T>(A1, A2, M2, count, Layer2Shape);
-                // Layer 3: Conv(5, 5, 50, Tanh): A2 (n, 20×12×12) ⋆ W3 (50, 20, 5, 5) + B3 → A3 (n, 50×8×8)
-                global::Dsl.Layers.Conv.Forward<T>(A2, W3, B3, A3, count, Layer3Shape, global::Dsl.Activation.Tanh, Layer3Workspace);
+                // then layer 1's Tanh on the maxima: max commutes with a non-decreasing function, and this evaluates it once per window.
+                global::Dsl.Layers.MaxPool.Forward<T>(A1, A2, M2, count, Layer2Shape, global::Dsl.Activation.Tanh);
+                // Layer 3: Conv(5, 5, 50, Tanh): A2 (n, 20×12×12) ⋆ W3 (50, 20, 5, 5) + B3 → A3 (n, 50×8×8) as pre-activations: layer 4 applies the Tanh after pooling
+                global::Dsl.Layers.Conv.Forward<T>(A2, W3, B3, A3, count, Layer3Shape, global::Dsl.Activation.Identity, Layer3Workspace);
                 // Layer 4: MaxPool(2): A3 (n, 50×8×8) → A4 (n, 50×4×4), winners in M4
-                global::Dsl.Layers.MaxPool.Forward<T>(A3, A4, M4, count, Layer4Shape);
+                // then layer 3's Tanh on the maxima: max commutes with a non-decreasing function, and this evaluates it once per window.
+                global::Dsl.Layers.MaxPool.Forward<T>(A3, A4, M4, count, Layer4Shape, global::Dsl.Activation.Tanh);
                 // Layer 5: Dense(500, Tanh): A4 (n, 50×4×4 = 800) · W5 (800, 500) + B5 → A5 (n, 500)
                 global::Dsl.Layers.Dense.Forward<T>(A4, W5, B5, A5, count, 800, 500, global::Dsl.Activation.Tanh);
                 // Layer 6: Dense(10, Softmax): A5 (n, 500) · W6 (500, 10) + B6 → A6 (n, 10)
@@ -168,13 +170,13 @@ namespace Dsl.Examples
                 // Layer 5: dW5 = A4ᵀ·dA5 (800, 500), dB5 = Σ_rows dA5, dA4 = dA5·W5ᵀ (n, 800)
                 global::Dsl.Layers.Dense.Backward<T>(A4, W5, dA5, dW5, dB5, dA4, count, 800, 500);
                 global::Dsl.Layers.Regularization.AddGradient<T>(W5, dW5, l1, l2);
-                // Layer 4: dA3 (n, 50×8×8) = dA4 routed to each window's winner M4, zero elsewhere through Tanh'
-                global::Dsl.Layers.MaxPool.Backward<T>(dA4, M4, A3, dA3, count, Layer4Shape, global::Dsl.Activation.Tanh);
+                // Layer 4: dA4 ⊙= Tanh'(A4) on the maxima, then dA3 (n, 50×8×8) = dA4 routed to each window's winner M4, zero elsewhere
+                global::Dsl.Layers.MaxPool.BackwardThroughActivation<T>(dA4, A4, global::Dsl.Activation.Tanh, M4, dA3, count, Layer4Shape);
                 // Layer 3: dW3 = Σ dA3·im2col(A2)ᵀ, dB3 = Σ dA3, dA2 = col2im(W3ᵀ·dA3) (n, 20×12×12)
                 global::Dsl.Layers.Conv.Backward<T>(A2, W3, dA3, dW3, dB3, dA2, count, Layer3Shape, Layer3Workspace);
                 global::Dsl.Layers.Regularization.AddGradient<T>(W3, dW3, l1, l2);
-                // Layer 2: dA1 (n, 20×24×24) = dA2 routed to each window's winner M2, zero elsewhere through Tanh'
-                global::Dsl.Layers.MaxPool.Backward<T>(dA2, M2, A1, dA1, count, Layer2Shape, global::Dsl.Activation.Tanh);
+                // Layer 2: dA2 ⊙= Tanh'(A2) on the maxima, then dA1 (n, 20×24×24) = dA2 routed to each window's winner M2, zero elsewhere
+                global::Dsl.Layers.MaxPool.BackwardThroughActivation<T>(dA2, A2, global::Dsl.Activation.Tanh, M2, dA1, count, Layer2Shape);
                 // Layer 1: dW1 = Σ dA1·im2col(images)ᵀ, dB1 = Σ dA1
                 global::Dsl.Layers.Conv.Backward<T>(images, W1, dA1, dW1, dB1, default, count, Layer1Shape, Layer1Workspace);
                 global::Dsl.Layers.Regularization.AddGradient<T>(W1, dW1, l1, l2);

@@ -43,12 +43,14 @@ namespace Dsl.Generator.Emit
         public override void CpuAllocate(SourceWriter w, LayerModel layer) =>
             w.Line($"Layer{layer.Number}Workspace = new global::Dsl.Layers.ConvWorkspace<T>(Layer{layer.Number}Shape, batchCapacity);");
 
-        public override void CpuForward(SourceWriter w, LayerModel layer)
+        public override void CpuForward(SourceWriter w, LayerModel layer, LayerModel? previous, LayerModel? next)
         {
             var conv = (ConvLayer)layer;
             int n = conv.Number;
-            w.Line($"// Layer {n}: {conv.Declaration}: {CpuInput(conv)} (n, {conv.Input}) ⋆ W{n} ({conv.Filters}, {conv.Input.Channels}, {conv.KernelHeight}, {conv.KernelWidth}) + B{n} → A{n} (n, {conv.Output})");
-            w.Line($"global::Dsl.Layers.Conv.Forward<T>({CpuInput(conv)}, W{n}, B{n}, A{n}, count, Layer{n}Shape, {ActivationName(conv.Activation)}, Layer{n}Workspace);");
+            bool deferred = PoolsBeforeActivation(conv, next);
+            w.Line($"// Layer {n}: {conv.Declaration}: {CpuInput(conv)} (n, {conv.Input}) ⋆ W{n} ({conv.Filters}, {conv.Input.Channels}, {conv.KernelHeight}, {conv.KernelWidth}) + B{n} → A{n} (n, {conv.Output})"
+                   + (deferred ? $" as pre-activations: layer {n + 1} applies the {conv.Activation} after pooling" : string.Empty));
+            w.Line($"global::Dsl.Layers.Conv.Forward<T>({CpuInput(conv)}, W{n}, B{n}, A{n}, count, Layer{n}Shape, {ActivationName(deferred ? ActivationKind.Identity : conv.Activation)}, Layer{n}Workspace);");
         }
 
         public override void CpuBackward(SourceWriter w, LayerModel layer, LayerModel? previous)

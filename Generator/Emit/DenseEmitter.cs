@@ -22,7 +22,7 @@ namespace Dsl.Generator.Emit
         public override void Initialize(SourceWriter w, LayerModel layer) =>
             InitializeWeights(w, "W" + layer.Number, layer.Activation, layer.Input.Size, layer.Output.Size);
 
-        public override void CpuForward(SourceWriter w, LayerModel dense)
+        public override void CpuForward(SourceWriter w, LayerModel dense, LayerModel? previous, LayerModel? next)
         {
             int n = dense.Number;
             long units = dense.Output.Size;

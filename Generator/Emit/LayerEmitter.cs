@@ -61,7 +61,18 @@ namespace Dsl.Generator.Emit
         {
         }
 
-        public abstract void CpuForward(SourceWriter w, LayerModel layer);
+        /// <summary>The layer's forward pass on the CPU; <paramref name="previous"/> and <paramref name="next"/> are its
+        /// neighbours (null at the ends), for the fusions that span two layers (<see cref="PoolsBeforeActivation"/>).</summary>
+        public abstract void CpuForward(SourceWriter w, LayerModel layer, LayerModel? previous, LayerModel? next);
+
+        /// <summary>
+        /// Whether the CPU path applies <paramref name="layer"/>'s activation after the max-pooling that follows it rather
+        /// than before: f(max z) = max f(z) for a non-decreasing f, so the conv leaves its pre-activations, and the pool
+        /// evaluates f (forward) and f' (backward) on one value per window instead of every output.
+        /// </summary>
+        public static bool PoolsBeforeActivation(LayerModel layer, LayerModel? next) =>
+            layer is ConvLayer && next is MaxPoolLayer &&
+            layer.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh or ActivationKind.Relu;
 
         /// <summary>
         /// Parameter gradients, and dA{n-1} = dL/dA{n-1} unless this is the first layer; or, when

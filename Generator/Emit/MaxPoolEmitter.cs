@@ -31,12 +31,17 @@ namespace Dsl.Generator.Emit
         public override void GpuAllocate(SourceWriter w, LayerModel layer) =>
             w.Line($"M{layer.Number} = AllocateIndices(batchCapacity * {Sizes.Of(layer.Output.Size)});");
 
-        public override void CpuForward(SourceWriter w, LayerModel layer)
+        public override void CpuForward(SourceWriter w, LayerModel layer, LayerModel? previous, LayerModel? next)
         {
             var pool = (MaxPoolLayer)layer;
             int n = pool.Number;
             w.Line($"// Layer {n}: {pool.Declaration}: {CpuInput(pool)} (n, {pool.Input}) → A{n} (n, {pool.Output}), winners in M{n}");
-            w.Line($"global::Dsl.Layers.MaxPool.Forward<T>({CpuInput(pool)}, A{n}, M{n}, count, Layer{n}Shape);");
+            if (previous is not null && PoolsBeforeActivation(previous, pool))
+            {
+                w.Line($"// then layer {n - 1}'s {previous.Activation} on the maxima: max commutes with a non-decreasing function, and this evaluates it once per window.");
+                w.Line($"global::Dsl.Layers.MaxPool.Forward<T>({CpuInput(pool)}, A{n}, M{n}, count, Layer{n}Shape, {ActivationName(previous.Activation)});");
+            }
+            else w.Line($"global::Dsl.Layers.MaxPool.Forward<T>({CpuInput(pool)}, A{n}, M{n}, count, Layer{n}Shape);");
         }
 
         public override bool FusesPreviousActivation => true;
@@ -47,6 +52,12 @@ namespace Dsl.Generator.Emit
             if (previous is null)
             {
                 w.Line($"// Layer 1: {((MaxPoolLayer)layer).Declaration} has no parameters and nothing before it: no gradient to pass on.");
+                return;
+            }
+            if (PoolsBeforeActivation(previous, layer))
+            {
+                w.Line($"// Layer {n}: dA{n} ⊙= {previous.Activation}'(A{n}) on the maxima, then dA{n - 1} (n, {layer.Input}) = dA{n} routed to each window's winner M{n}, zero elsewhere");
+                w.Line($"global::Dsl.Layers.MaxPool.BackwardThroughActivation<T>(dA{n}, A{n}, {ActivationName(previous.Activation)}, M{n}, dA{n - 1}, count, Layer{n}Shape);");
                 return;
             }
             w.Line($"// Layer {n}: dA{n - 1} (n, {layer.Input}) = dA{n} routed to each window's winner M{n}, zero elsewhere{Through(previous)}");

@@ -178,7 +178,9 @@ namespace Dsl.Generator.Emit
             w.Line("/// <inheritdoc/>");
             w.Open("public override void Forward(global::System.ReadOnlySpan<T> images, int count)");
             w.Line("CheckBatch(images.Length, count, nameof(images));");
-            foreach (LayerModel layer in network.Layers) LayerEmitter.For(layer).CpuForward(w, layer);
+            for (int i = 0; i < network.Layers.Length; i++)
+                LayerEmitter.For(network.Layers[i]).CpuForward(w, network.Layers[i], i > 0 ? network.Layers[i - 1] : null,
+                    i + 1 < network.Layers.Length ? network.Layers[i + 1] : null);
             w.Close();
             w.Line();
 
@@ -312,10 +314,11 @@ namespace Dsl.Generator.Emit
                 else
                 {
                     w.Line($"// {(i == 1 ? "Layer 1" : $"Layers 1–{i}")} forward, mean-field: each RBM below passes on its hidden means.");
-                    foreach (LayerModel below in network.Layers.Take(i))
+                    for (int b = 0; b < i; b++)
                     {
+                        LayerModel below = network.Layers[b];
                         if (gpu) LayerEmitter.For(below).GpuForward(w, below);
-                        else LayerEmitter.For(below).CpuForward(w, below);
+                        else LayerEmitter.For(below).CpuForward(w, below, b > 0 ? network.Layers[b - 1] : null, network.Layers[b + 1]);
                     }
                     string size = Sizes.Of((long)rbms[i].Visible);
                     w.Line(gpu ? $"Download(A{i}, count * {size}, visible);" : $"return new global::System.ReadOnlySpan<T>(A{i}, 0, count * {size});");

@@ -98,6 +98,55 @@ public sealed class MaxPoolTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void The_activation_after_pooling_is_the_pooling_of_the_activated_inputs(int c, int h, int w, int size, int stride, int count)
+    {
+        ActivationAfterPooling<float>(new PoolShape(c, h, w, size, stride), count);
+        ActivationAfterPooling<double>(new PoolShape(c, h, w, size, stride), count);
+    }
+
+    /// <summary>Pooling the pre-activations z then applying f equals pooling f(z) (the same winners, the same values
+    /// to f's rounding), and the backward pass through f on the maxima equals routing first and differentiating f
+    /// at the winners: the same gradient for the layer before.</summary>
+    private static void ActivationAfterPooling<T>(PoolShape shape, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(Randomize.Seed(shape, count, typeof(T).Name));
+        foreach (Activation activation in new[] { Activation.Identity, Activation.Sigmoid, Activation.Tanh, Activation.Relu })
+        {
+            T[] z = TestData.To<T>(TestData.Uniform(random, count * shape.InputSize, -3, 3));
+            T[] dy = TestData.To<T>(TestData.Uniform(random, count * shape.OutputSize));
+            T[] activated = (T[])z.Clone();
+            Dsl.Cpu.Activations.Forward<T>(activation, activated);
+            var expectedY = new T[dy.Length];
+            var expectedArgmax = new int[dy.Length];
+            MaxPool.Forward<T>(activated, expectedY, expectedArgmax, count, shape);
+            var expectedDx = new T[z.Length];
+            MaxPool.Backward<T>(dy, expectedArgmax, activated, expectedDx, count, shape, activation);
+
+            var y = new T[dy.Length];
+            var argmax = new int[dy.Length];
+            MaxPool.Forward<T>(z, y, argmax, count, shape, activation);
+            T[] gradient = (T[])dy.Clone();
+            var dx = new T[z.Length];
+            dx.AsSpan().Fill(T.CreateChecked(7)); // overwritten
+            MaxPool.BackwardThroughActivation<T>(gradient, y, activation, argmax, dx, count, shape);
+
+            // Relu makes every negative z a tie at 0 after activation, won by the first there and by the largest z
+            // here; the gradient at either is 0. Elsewhere f is strictly increasing: the same winners.
+            double tolerance = typeof(T) == typeof(float) ? 1e-6 : 1e-14;
+            for (int i = 0; i < y.Length; i++)
+            {
+                Assert.True(Math.Abs(double.CreateChecked(expectedY[i] - y[i])) <= tolerance, $"{shape} {activation} y[{i}]: {expectedY[i]} against {y[i]}");
+                if (activation != Activation.Relu || y[i] > T.Zero)
+                    Assert.Equal(expectedArgmax[i], argmax[i]);
+            }
+            for (int i = 0; i < dx.Length; i++)
+                Assert.True(Math.Abs(double.CreateChecked(expectedDx[i] - dx[i])) <= tolerance * 16,
+                    $"{shape} {activation} ({typeof(T).Name}) dx[{i}]: {expectedDx[i]} against {dx[i]}");
+        }
+    }
+
     [Fact]
     public void Overlapping_windows_accumulate_at_a_shared_maximum()
     {
@@ -157,6 +206,11 @@ public sealed class MaxPoolTests
         Assert.Throws<ArgumentException>(() => MaxPool.Forward<float>(x, y, argmax, 1, new PoolShape(2, 4, 4, 5, 1)));
         Assert.Throws<ArgumentException>(() => MaxPool.Backward<float>(y, argmax, x, x, 2, shape, Activation.Softmax));
         Assert.Throws<ArgumentException>(() => MaxPool.Backward<float>(y, argmax, x.AsSpan(1), x, 2, shape, Activation.Tanh));
+        Assert.Throws<ArgumentException>(() => MaxPool.Forward<float>(x, y, argmax, 2, shape, Activation.Softmax));
+        float[] dy = new float[y.Length];
+        Assert.Throws<ArgumentException>(() => MaxPool.BackwardThroughActivation<float>(dy, y.AsSpan(1), Activation.Tanh, argmax, x, 2, shape));
+        Assert.Throws<ArgumentException>(() => MaxPool.BackwardThroughActivation<float>(dy, y, Activation.Softmax, argmax, x, 2, shape));
+        Assert.Throws<ArgumentException>(() => MaxPool.BackwardThroughActivation<float>(y, y, Activation.Tanh, argmax, x, 2, shape)); // dy overlaps y
         argmax[3] = 0; // belongs to image 0, channel 0; output 3 is channel 0 too — valid
         argmax[4] = 0; // output 4 is channel 1 of image 0: outside its plane
         Assert.Throws<ArgumentException>(() => MaxPool.Backward<float>(y, argmax, x, 2, shape));

@@ -37,6 +37,10 @@ public partial class StridedConvNet { }
 [Input(1, 6, 6)] [MaxPool(2)] [Conv(2, 2, 2, Tanh)] [Dense(3, Softmax)]
 public partial class PoolFirstNet { }
 
+/// <summary>A sigmoid convolution under an overlapping pool: the CPU path applies the sigmoid after pooling.</summary>
+[Input(2, 8, 8)] [Conv(2, 2, 3, Sigmoid)] [MaxPool(3, Stride = 2)] [Dense(3, Softmax)]
+public partial class SigmoidPoolNet { }
+
 /// <summary>A network a user might write (three 3×3 ReLU convolutions with padding), for 8×8 images of 4 classes.</summary>
 [Input(1, 8, 8)]
 [Conv(3, 3, 6, Relu, Padding = 1)]

@@ -35,6 +35,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
         ["SmallLeNet"] = (capacity, seed) => new SmallLeNet.Cpu<float>(capacity, seed),
         ["StridedConvNet"] = (capacity, seed) => new StridedConvNet.Cpu<float>(capacity, seed),
         ["PoolFirstNet"] = (capacity, seed) => new PoolFirstNet.Cpu<float>(capacity, seed),
+        ["SigmoidPoolNet"] = (capacity, seed) => new SigmoidPoolNet.Cpu<float>(capacity, seed),
         ["ThreeConvReluNet"] = (capacity, seed) => new ThreeConvReluNet.Cpu<float>(capacity, seed),
         ["TinyDbn"] = (capacity, seed) => new TinyDbn.Cpu<float>(capacity, seed),
         ["LogisticRegression"] = (capacity, seed) => new LogisticRegression.Cpu<float>(capacity, seed),

@@ -89,10 +89,24 @@ public static class MaxPool
     /// <param name="count">Images in the batch.</param>
     /// <param name="shape">The geometry.</param>
     /// <exception cref="ArgumentException">A span is too short or the shape is invalid.</exception>
-    public static unsafe void Forward<T>(ReadOnlySpan<T> x, Span<T> y, Span<int> argmax, int count, in PoolShape shape)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Forward<T>(ReadOnlySpan<T> x, Span<T> y, Span<int> argmax, int count, in PoolShape shape)
+        where T : unmanaged, IFloatingPointIeee754<T> => Forward(x, y, argmax, count, shape, Activation.Identity);
+
+    /// <summary>
+    /// y = f(the window maxima of x), the previous layer's activation f moved after the pooling: x holds that layer's
+    /// pre-activations z, and since f is non-decreasing, f(max z) = max f(z), with the same winner (ties aside), while
+    /// f is evaluated on one value per window instead of every input. Pair with
+    /// <see cref="BackwardThroughActivation{T}"/>.
+    /// </summary>
+    /// <param name="activation">f: Identity, Sigmoid, Tanh or Relu.</param>
+    /// <exception cref="ArgumentException">A span is too short, the shape is invalid, or the activation is Softmax.</exception>
+    /// <inheritdoc cref="Forward{T}(ReadOnlySpan{T}, Span{T}, Span{int}, int, in PoolShape)"/>
+    public static unsafe void Forward<T>(ReadOnlySpan<T> x, Span<T> y, Span<int> argmax, int count, in PoolShape shape,
+        Activation activation) where T : unmanaged, IFloatingPointIeee754<T>
     {
         shape.Validate(nameof(shape));
+        if (activation is not (Activation.Identity or Activation.Sigmoid or Activation.Tanh or Activation.Relu))
+            throw new ArgumentException($"{activation} cannot follow a max-pooling: it is not element-wise and non-decreasing.", nameof(activation));
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         RequireLength(x.Length, (long)count * shape.InputSize, nameof(x));
         RequireLength(y.Length, (long)count * shape.OutputSize, nameof(y));
@@ -103,8 +117,8 @@ public static class MaxPool
         fixed (int* argmaxPointer = argmax)
         {
             int pieces = Pieces(planes, shape.Height * shape.Width);
-            if (pieces == 1) ForwardPlanes(shape, xPointer, yPointer, argmaxPointer, 0, planes);
-            else ForwardInParallel(shape, xPointer, yPointer, argmaxPointer, planes, pieces);
+            if (pieces == 1) PoolAndActivate(shape, xPointer, yPointer, argmaxPointer, 0, planes, activation);
+            else ForwardInParallel(shape, xPointer, yPointer, argmaxPointer, planes, pieces, activation);
         }
     }
 
@@ -162,14 +176,57 @@ public static class MaxPool
             throw new ArgumentException("An argmax lies outside the channel plane of its output.", nameof(argmax));
     }
 
-    /// <summary>A backward call's operands, for the workers.</summary>
-    private readonly unsafe struct BackwardPass<T>(PoolShape shape, T* dy, int* argmax, T* x, T* dx, Activation activation)
-        where T : unmanaged
+    /// <summary>
+    /// The backward pass of <see cref="Forward{T}(ReadOnlySpan{T}, Span{T}, Span{int}, int, in PoolShape, Activation)"/>
+    /// with an activation: dy ⊙= f'(y) in place (f' from the layer's output y), then routed to each window's winner,
+    /// so that dx leaves as the previous layer's dz. The derivative is taken on one value per window, where routing
+    /// first would take it on every input.
+    /// </summary>
+    /// <param name="outputGradient">dy (count, C, Ho, Wo), multiplied by f'(y) in place.</param>
+    /// <param name="y">Forward's output (count, C, Ho, Wo); may be empty when <paramref name="activation"/> is Identity.</param>
+    /// <param name="activation">f: Identity, Sigmoid, Tanh or Relu.</param>
+    /// <param name="argmax">Forward's argmax (count, C, Ho, Wo).</param>
+    /// <param name="inputGradient">dx (count, C, H, W), overwritten.</param>
+    /// <param name="count">Images in the batch.</param>
+    /// <param name="shape">The geometry.</param>
+    /// <exception cref="ArgumentException">A span is too short, the shape is invalid, an argmax lies outside its
+    /// image's channel plane, or the activation is Softmax.</exception>
+    public static unsafe void BackwardThroughActivation<T>(Span<T> outputGradient, ReadOnlySpan<T> y, Activation activation,
+        ReadOnlySpan<int> argmax, Span<T> inputGradient, int count, in PoolShape shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        shape.Validate(nameof(shape));
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (activation is not (Activation.Identity or Activation.Sigmoid or Activation.Tanh or Activation.Relu))
+            throw new ArgumentException($"{activation} is not differentiated here.", nameof(activation));
+        RequireLength(outputGradient.Length, (long)count * shape.OutputSize, nameof(outputGradient));
+        if (activation != Activation.Identity) RequireLength(y.Length, (long)count * shape.OutputSize, nameof(y));
+        RequireLength(argmax.Length, (long)count * shape.OutputSize, nameof(argmax));
+        RequireLength(inputGradient.Length, (long)count * shape.InputSize, nameof(inputGradient));
+        if (activation != Activation.Identity && (outputGradient.Overlaps(y) || inputGradient.Overlaps(y)))
+            throw new ArgumentException("The gradients must not overlap the output.", nameof(outputGradient));
+        int planes = count * shape.Channels;
+        if (planes == 0) return;
+        bool valid;
+        fixed (T* dyPointer = outputGradient, dxPointer = inputGradient, yPointer = y)
+        fixed (int* argmaxPointer = argmax)
+        {
+            var pass = new BackwardPass<T>(shape, dyPointer, argmaxPointer, null, dxPointer, Activation.Identity, yPointer, activation);
+            int pieces = Pieces(planes, shape.Height * shape.Width);
+            valid = pieces == 1 ? BackwardPlanes(pass, 0, planes) : BackwardInParallel(pass, planes, pieces);
+        }
+        if (!valid)
+            throw new ArgumentException("An argmax lies outside the channel plane of its output.", nameof(argmax));
+    }
+
+    /// <summary>A backward call's operands, for the workers: the derivative of the input's activation (taken from x)
+    /// or of the output's (taken from y, applied to dy first).</summary>
+    private readonly unsafe struct BackwardPass<T>(PoolShape shape, T* dy, int* argmax, T* x, T* dx, Activation activation,
+        T* y = null, Activation outputActivation = Activation.Identity) where T : unmanaged
     {
         public readonly PoolShape Shape = shape;
-        public readonly T* Dy = dy, X = x, Dx = dx;
+        public readonly T* Dy = dy, X = x, Dx = dx, Y = y;
         public readonly int* Argmax = argmax;
-        public readonly Activation Activation = activation;
+        public readonly Activation Activation = activation, OutputActivation = outputActivation;
     }
 
     /// <summary>Pieces to cut <paramref name="planes"/> planes into: one per <see cref="ParallelInputs"/> inputs, at
@@ -182,9 +239,9 @@ public static class MaxPool
         return (int)Math.Clamp(pieces, 1, Math.Min(planes, 4L * Environment.ProcessorCount));
     }
 
-    private static unsafe void ForwardInParallel<T>(PoolShape shape, T* x, T* y, int* argmax, int planes, int pieces)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        WorkerPool.For(pieces, new ForwardPieces<T>(shape, x, y, argmax, planes, pieces));
+    private static unsafe void ForwardInParallel<T>(PoolShape shape, T* x, T* y, int* argmax, int planes, int pieces,
+        Activation activation) where T : unmanaged, IFloatingPointIeee754<T> =>
+        WorkerPool.For(pieces, new ForwardPieces<T>(shape, x, y, argmax, planes, pieces, activation));
 
     private static unsafe bool BackwardInParallel<T>(BackwardPass<T> pass, int planes, int pieces)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -194,14 +251,25 @@ public static class MaxPool
         return invalid == 0;
     }
 
-    private readonly unsafe struct ForwardPieces<T>(PoolShape shape, T* x, T* y, int* argmax, int planes, int pieces)
-        : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly unsafe struct ForwardPieces<T>(PoolShape shape, T* x, T* y, int* argmax, int planes, int pieces,
+        Activation activation) : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
     {
         public void Run(int piece)
         {
             (int start, int end) = WorkerPool.Part(planes, pieces, piece);
-            ForwardPlanes(shape, x, y, argmax, start, end);
+            PoolAndActivate(shape, x, y, argmax, start, end, activation);
         }
+    }
+
+    /// <summary>Pools planes [start, end), then applies <paramref name="activation"/> to their outputs while they are
+    /// still in cache.</summary>
+    private static unsafe void PoolAndActivate<T>(in PoolShape shape, T* x, T* y, int* argmax, int start, int end,
+        Activation activation) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ForwardPlanes(shape, x, y, argmax, start, end);
+        if (activation == Activation.Identity) return;
+        int outputPlane = shape.OutputHeight * shape.OutputWidth;
+        Activations.Forward(activation, new Span<T>(y + (nint)start * outputPlane, (end - start) * outputPlane));
     }
 
     private readonly unsafe struct BackwardPieces<T>(BackwardPass<T> pass, int planes, int pieces, int* invalid)
@@ -358,6 +426,9 @@ public static class MaxPool
         int planeSize = shape.Height * shape.Width, outputPlane = shape.OutputHeight * shape.OutputWidth;
         bool fast = typeof(T) == typeof(float) && shape.Size == 2 && shape.Stride == 2 && Sse2.IsSupported;
         bool valid = true;
+        if (pass.OutputActivation != Activation.Identity)
+            MultiplyByDerivative(pass.OutputActivation, pass.Y + (nint)start * outputPlane, dy + (nint)start * outputPlane,
+                (end - start) * outputPlane);
         for (int plane = start; plane < end; plane++)
         {
             uint planeStart = (uint)(plane * planeSize);
