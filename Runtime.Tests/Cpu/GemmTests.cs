@@ -163,6 +163,39 @@ public class GemmTests
         Assert.Equal(first, rowByRow);
     }
 
+    /// <summary>
+    /// The parallel paths (rows handed out against a shared packed B when m ≥ n, column stripes otherwise) compute the
+    /// same bits as one thread, across several column blocks (n &gt; 1024), depth blocks and a partial last tile, and
+    /// the product is right.
+    /// </summary>
+    [Theory]
+    [InlineData(false, false, 1100, 1030, 600)]
+    [InlineData(true, false, 1100, 1030, 600)]
+    [InlineData(false, true, 1100, 1030, 600)]
+    [InlineData(true, true, 1100, 1030, 600)]
+    [InlineData(false, false, 500, 500, 800)]  // LeNet-5's dense layer: rows shared
+    [InlineData(false, false, 200, 1100, 300)] // columns
+    public void ParallelPathsAgreeWithOneThreadBitForBit(bool transposeA, bool transposeB, int m, int n, int k)
+    {
+        var random = new Random(Randomize.Seed(transposeA, transposeB, m, n, k));
+        float[] a = RandomValues<float>(random, m * k), b = RandomValues<float>(random, k * n), c0 = RandomValues<float>(random, m * n);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            float[] parallel = (float[])c0.Clone(), serial = (float[])c0.Clone();
+            Gemm.Multiply<float>(transposeA, transposeB, m, n, k, a, b, parallel, accumulate);
+            Gemm.Multiply<float>(transposeA, transposeB, m, n, k, a, b, serial, accumulate, parallel: false);
+            Assert.Equal(serial, parallel);
+            for (int check = 0; check < 200; check++) // spot checks against the definition, in double
+            {
+                int i = random.Next(m), j = random.Next(n);
+                double expected = accumulate ? c0[i * n + j] : 0;
+                for (int p = 0; p < k; p++)
+                    expected += (double)a[transposeA ? p * m + i : i * k + p] * b[transposeB ? j * k + p : p * n + j];
+                Assert.True(Math.Abs(expected - parallel[i * n + j]) <= 1e-4 * (1 + Math.Abs(expected)), $"C[{i}, {j}]: {parallel[i * n + j]} against {expected}");
+            }
+        }
+    }
+
     /// <summary>The 256- and 512-bit paths do the same arithmetic per element (one FMA chain per depth block), so a
     /// machine with AVX-512 computes the same bits as one with AVX2 only.</summary>
     [Theory]

@@ -76,15 +76,82 @@ public static partial class Gemm
             var operands = new Operands<T>(transposeA, transposeB, m, n, k, aPointer, bPointer, cPointer, accumulate);
             int workers = !parallel || 2L * m * n * k < ParallelFlops ? 1 : Environment.ProcessorCount;
 
-            // Split C along its longer side into stripes of whole tiles. Each stripe packs its own copy of the part of
-            // the operand it shares with the others (B for row stripes), so the longer side keeps that duplicated work
-            // small.
+            // Split C along its longer side. Rows: B is packed once per block, shared, and blocks of rows are handed
+            // out one at a time. Columns: stripes of whole tiles, each packing its own part of B. Either way there
+            // are several items per core, taken as cores come free: the cores here often run at different speeds
+            // (measured: one at two thirds of the other's rate for seconds at a time), and an even split waits for
+            // the slower.
             bool splitRows = m >= n;
             int tile = splitRows ? TileRows : 2 * TSet.Lanes;
             int tiles = ((splitRows ? m : n) + tile - 1) / tile;
-            int stripes = Math.Min(workers, tiles);
-            if (stripes == 1) MultiplyRegion<T, TVector, TSet>(operands, 0, m, 0, n);
+            int stripes = Math.Min(ItemsPerWorker * workers, tiles);
+            if (workers == 1 || stripes == 1) MultiplyRegion<T, TVector, TSet>(operands, 0, m, 0, n);
+            else if (splitRows && m > ReadBInPlaceRows) MultiplySharingB<T, TVector, TSet>(operands, m, n, workers);
             else MultiplyStripes<T, TVector, TSet>(operands, m, n, splitRows, tile, tiles, stripes);
+        }
+    }
+
+    /// <summary>Work items per core in a parallel product: enough that a slower core takes fewer of them.</summary>
+    private const int ItemsPerWorker = 4;
+
+    /// <summary>Rows of C per item when B is shared: eight tiles.</summary>
+    private const int SharedRows = 8 * TileRows;
+
+    /// <summary>
+    /// C by blocks of <see cref="SharedRows"/> rows handed out to the cores, B packed once per (column block, depth
+    /// block) into the calling thread's buffer, in parallel by panels, and read by all: each core packs only its A.
+    /// </summary>
+    private static unsafe void MultiplySharingB<T, TVector, TSet>(Operands<T> x, int m, int n, int workers)
+        where T : unmanaged, IFloatingPointIeee754<T> where TVector : unmanaged where TSet : IVectorSet<T, TVector>
+    {
+        int lanes = TSet.Lanes, tileColumns = 2 * lanes;
+        int depthBlocks = (x.K + DepthBlock - 1) / DepthBlock;
+        int maxDepth = (x.K + depthBlocks - 1) / depthBlocks;
+        int maxColumns = Math.Min(ColumnBlock, RoundUp(n, tileColumns));
+        int rowBlocks = (m + SharedRows - 1) / SharedRows;
+        fixed (T* buffer = SharedPackingBuffer<T>(maxDepth * maxColumns + CacheLine / sizeof(T)))
+        {
+            T* packedB = (T*)(((nint)buffer + CacheLine - 1) & -CacheLine);
+            for (int j0 = 0; j0 < n; j0 += ColumnBlock)
+            {
+                int width = Math.Min(ColumnBlock, n - j0);
+                int panels = (width + tileColumns - 1) / tileColumns;
+                for (int block = 0; block < depthBlocks; block++)
+                {
+                    int p0 = (int)((long)x.K * block / depthBlocks);
+                    int depth = (int)((long)x.K * (block + 1) / depthBlocks) - p0;
+                    WorkerPool.For(Math.Min(panels, ItemsPerWorker * workers),
+                        new SharedPacking<T>(x, p0, depth, j0, width, lanes, packedB, panels, Math.Min(panels, ItemsPerWorker * workers)));
+                    WorkerPool.For(rowBlocks, new SharedRowBlocks<T, TVector, TSet>(x, packedB, m, j0, width, p0, depth,
+                        maxDepth, overwrite: block == 0 && !x.Accumulate));
+                }
+            }
+        }
+    }
+
+    /// <summary>Part <c>index</c> of B's panels, packed into the shared buffer where the whole block's packing would
+    /// put them.</summary>
+    private readonly unsafe struct SharedPacking<T>(Operands<T> x, int p0, int depth, int j0, int width, int lanes,
+        T* packedB, int panels, int parts) : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int index)
+        {
+            (int first, int end) = WorkerPool.Part(panels, parts, index);
+            int column = first * 2 * lanes;
+            PackB<T>(x, p0, depth, j0 + column, Math.Min(end * 2 * lanes, width) - column, lanes, packedB + column * depth);
+        }
+    }
+
+    /// <summary>Rows [index·SharedRows, …) of C against the shared packed block of B.</summary>
+    private readonly unsafe struct SharedRowBlocks<T, TVector, TSet>(Operands<T> x, T* packedB, int m, int j0, int width,
+        int p0, int depth, int maxDepth, bool overwrite) : IParallelBody
+        where T : unmanaged, IFloatingPointIeee754<T> where TVector : unmanaged where TSet : IVectorSet<T, TVector>
+    {
+        public void Run(int index)
+        {
+            int i0 = index * SharedRows, height = Math.Min(SharedRows, m - i0);
+            fixed (T* buffer = PackingBuffer<T>(maxDepth * SharedRows))
+                MultiplyRowBlock<T, TVector, TSet>(x, i0, height, j0, width, p0, depth, packedB, packB: true, buffer, overwrite);
         }
     }
 
@@ -140,41 +207,51 @@ public static partial class Gemm
                     bool overwrite = block == 0 && !x.Accumulate;
 
                     for (int i0 = rowStart; i0 < rowEnd; i0 += RowBlock)
-                    {
-                        int height = Math.Min(RowBlock, rowEnd - i0);
-                        int fullRows = height - height % TileRows;
-                        if (x.PackA) PackA(x, i0, height, p0, depth, packedA);
-                        else if (fullRows < height) PackA(x, i0 + fullRows, height - fullRows, p0, depth, packedA);
-
-                        for (int jr = 0; jr < width; jr += tileColumns)
-                        {
-                            int columns = Math.Min(tileColumns, width - jr);
-                            bool inPlace = !packB && columns == tileColumns;
-                            T* bPanel = inPlace ? x.B + p0 * x.StrideB + j0 + jr : packedB + jr * depth;
-                            nint bStep = inPlace ? x.StrideB : columns > lanes ? tileColumns : lanes;
-                            for (int ir = 0; ir < height; ir += TileRows)
-                            {
-                                int rows = Math.Min(TileRows, height - ir);
-                                T* cTile = x.C + (i0 + ir) * x.StrideC + j0 + jr;
-                                // The A panel, element (r, p) at aPanel[r·aRowStride + p·aStep]: packed, or in place.
-                                T* aPanel = packedA + (x.PackA ? ir * depth : 0);
-                                nint aRowStride = 1, aStep = TileRows;
-                                if (!x.PackA && rows == TileRows)
-                                {
-                                    // Op(A)'s row i0 + ir in place: a column of the stored Aᵀ, or a row of A.
-                                    aPanel = x.TransposeA ? x.A + p0 * x.StrideA + i0 + ir : x.A + (i0 + ir) * x.StrideA + p0;
-                                    aRowStride = x.TransposeA ? 1 : x.StrideA;
-                                    aStep = x.TransposeA ? x.StrideA : 1;
-                                }
-
-                                if (columns > lanes)
-                                    MicroKernel<T, TVector, TSet>(depth, aPanel, aRowStride, aStep, bPanel, bStep, cTile, x.StrideC, rows, columns, overwrite);
-                                else
-                                    NarrowMicroKernel<T, TVector, TSet>(depth, aPanel, aRowStride, aStep, bPanel, bStep, cTile, x.StrideC, rows, columns, overwrite);
-                            }
-                        }
-                    }
+                        MultiplyRowBlock<T, TVector, TSet>(x, i0, Math.Min(RowBlock, rowEnd - i0), j0, width, p0, depth,
+                            packedB, packB, packedA, overwrite);
                 }
+            }
+        }
+    }
+
+    /// <summary>C's rows [i0, i0 + height) × columns [j0, j0 + width) (+)= op(A)'s block × the block of B packed
+    /// at <paramref name="packedB"/> (only its last partial panel, unless <paramref name="packB"/>), over the depth
+    /// block [p0, p0 + depth); <paramref name="packedA"/> is this thread's room for A's panels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void MultiplyRowBlock<T, TVector, TSet>(in Operands<T> x, int i0, int height, int j0, int width,
+        int p0, int depth, T* packedB, bool packB, T* packedA, bool overwrite)
+        where T : unmanaged, IFloatingPointIeee754<T> where TVector : unmanaged where TSet : IVectorSet<T, TVector>
+    {
+        int lanes = TSet.Lanes, tileColumns = 2 * lanes;
+        int fullRows = height - height % TileRows;
+        if (x.PackA) PackA(x, i0, height, p0, depth, packedA);
+        else if (fullRows < height) PackA(x, i0 + fullRows, height - fullRows, p0, depth, packedA);
+
+        for (int jr = 0; jr < width; jr += tileColumns)
+        {
+            int columns = Math.Min(tileColumns, width - jr);
+            bool inPlace = !packB && columns == tileColumns;
+            T* bPanel = inPlace ? x.B + p0 * x.StrideB + j0 + jr : packedB + jr * depth;
+            nint bStep = inPlace ? x.StrideB : columns > lanes ? tileColumns : lanes;
+            for (int ir = 0; ir < height; ir += TileRows)
+            {
+                int rows = Math.Min(TileRows, height - ir);
+                T* cTile = x.C + (i0 + ir) * x.StrideC + j0 + jr;
+                // The A panel, element (r, p) at aPanel[r·aRowStride + p·aStep]: packed, or in place.
+                T* aPanel = packedA + (x.PackA ? ir * depth : 0);
+                nint aRowStride = 1, aStep = TileRows;
+                if (!x.PackA && rows == TileRows)
+                {
+                    // Op(A)'s row i0 + ir in place: a column of the stored Aᵀ, or a row of A.
+                    aPanel = x.TransposeA ? x.A + p0 * x.StrideA + i0 + ir : x.A + (i0 + ir) * x.StrideA + p0;
+                    aRowStride = x.TransposeA ? 1 : x.StrideA;
+                    aStep = x.TransposeA ? x.StrideA : 1;
+                }
+
+                if (columns > lanes)
+                    MicroKernel<T, TVector, TSet>(depth, aPanel, aRowStride, aStep, bPanel, bStep, cTile, x.StrideC, rows, columns, overwrite);
+                else
+                    NarrowMicroKernel<T, TVector, TSet>(depth, aPanel, aRowStride, aStep, bPanel, bStep, cTile, x.StrideC, rows, columns, overwrite);
             }
         }
     }
@@ -191,6 +268,21 @@ public static partial class Gemm
     }
 
     private static class PackingBuffers<T>
+    {
+        [ThreadStatic] public static T[]? Buffer;
+    }
+
+    /// <summary>This thread's buffer for a block of B that other threads read (<see cref="MultiplySharingB"/>),
+    /// apart from its own packing scratch, which it uses as a worker meanwhile.</summary>
+    private static T[] SharedPackingBuffer<T>(int length)
+    {
+        T[]? buffer = SharedPackingBuffers<T>.Buffer;
+        if (buffer is null || buffer.Length < length)
+            SharedPackingBuffers<T>.Buffer = buffer = GC.AllocateUninitializedArray<T>(length, pinned: true);
+        return buffer;
+    }
+
+    private static class SharedPackingBuffers<T>
     {
         [ThreadStatic] public static T[]? Buffer;
     }
