@@ -34,6 +34,11 @@ public class GemmBenchmarks
         new("LogReg dx=dz·Wᵀ (600,784,10)", false, true, 600, 784, 10),
         new("LeNet conv1 (288000,20,25)", false, false, 500 * 24 * 24, 20, 25),
         new("LeNet conv2 (32000,50,500)", false, false, 500 * 8 * 8, 50, 500),
+        new("LeNet dense x·W (500,500,800)", false, false, 500, 500, 800),
+        new("LeNet dense dW=xᵀ·dz (800,500,500)", true, false, 800, 500, 500),
+        new("LeNet dense dx=dz·Wᵀ (500,800,500)", false, true, 500, 800, 500),
+        new("RBM v·W (10,1000,784)", false, false, 10, 1000, 784),
+        new("RBM update W+=[v0;vk]ᵀ·[h0;-hk] (784,1000,20)", true, false, 784, 1000, 20),
         new("1024³ (1024,1024,1024)", false, false, 1024, 1024, 1024),
     ];
 
