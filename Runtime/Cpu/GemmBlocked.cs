@@ -77,21 +77,21 @@ public static partial class Gemm
             int workers = !parallel || 2L * m * n * k < ParallelFlops ? 1 : Environment.ProcessorCount;
 
             // Split C along its longer side. Rows: B is packed once per block, shared, and blocks of rows are handed
-            // out one at a time. Columns: stripes of whole tiles, each packing its own part of B. Either way there
-            // are several items per core, taken as cores come free: the cores here often run at different speeds
-            // (measured: one at two thirds of the other's rate for seconds at a time), and an even split waits for
-            // the slower.
+            // out one at a time, so a slower core takes fewer: the cores here often run at different speeds (measured:
+            // one at two thirds of the other's rate for seconds at a time), and an even split waits for the slower.
+            // Columns (short, wide products): one stripe of whole tiles per core, each packing its own part of B.
+            // (Four stripes per core were tried there: LR's store-bound (600, 784, 10) fell from 62 to 45 GFLOP/s.)
             bool splitRows = m >= n;
             int tile = splitRows ? TileRows : 2 * TSet.Lanes;
             int tiles = ((splitRows ? m : n) + tile - 1) / tile;
-            int stripes = Math.Min(ItemsPerWorker * workers, tiles);
-            if (workers == 1 || stripes == 1) MultiplyRegion<T, TVector, TSet>(operands, 0, m, 0, n);
+            int stripes = Math.Min(workers, tiles);
+            if (stripes == 1) MultiplyRegion<T, TVector, TSet>(operands, 0, m, 0, n);
             else if (splitRows && m > ReadBInPlaceRows) MultiplySharingB<T, TVector, TSet>(operands, m, n, workers);
             else MultiplyStripes<T, TVector, TSet>(operands, m, n, splitRows, tile, tiles, stripes);
         }
     }
 
-    /// <summary>Work items per core in a parallel product: enough that a slower core takes fewer of them.</summary>
+    /// <summary>Packing items per core for a shared block of B.</summary>
     private const int ItemsPerWorker = 4;
 
     /// <summary>Rows of C per item when B is shared: eight tiles.</summary>

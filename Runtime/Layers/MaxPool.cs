@@ -71,8 +71,9 @@ public readonly struct PoolShape : IEquatable<PoolShape>
 /// <summary>
 /// Max pooling: y (n, C, Ho, Wo) is the maximum of each window of x (n, C, H, W), and argmax records, for each output,
 /// the flat index (into the whole x buffer) of the input it took; ties go to the first in row-major window order.
-/// The layer has no activation of its own. CPU forward and backward (generic in the precision) sit beside the ILGPU
-/// kernel bodies that compute the same thing.
+/// The layer has no activation of its own; the CPU overloads with an <see cref="Activation"/> apply the previous
+/// layer's after pooling instead of before (the same function, evaluated a quarter as often for 2×2 windows). CPU forward
+/// and backward (generic in the precision) sit beside the ILGPU kernel bodies that compute the same thing.
 /// </summary>
 /// <remarks>Every path compares with a strict &gt; from the window's first element on, so a NaN never replaces a
 /// maximum and is taken only when it is the window's first element (as on the GPU). Results do not depend on how the
