@@ -475,19 +475,22 @@ namespace Dsl.Examples
             private readonly global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense> A3, dA3; // (n, 1000)
             private readonly global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense> A4, dA4; // (n, 10)
             // Layer 1 pre-training, as on the CPU: hidden means of the data, hidden samples, visible means and samples,
-            // hidden means of the chain, the persistent chain; host copies for the monitoring cost.
-            private readonly global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense> Rbm1HiddenMeans0, Rbm1Hidden, Rbm1VisibleMeans, Rbm1Visible, Rbm1HiddenMeans, Rbm1Chain;
-            private readonly float[] _rbm1HostMeans, _rbm1HostWeights, _rbm1HostVisibleBias, _rbm1HostHiddenBias, _rbm1HostScratch;
+            // hidden means of the chain, the persistent chain; the monitoring cost's per-unit terms and per-row values,
+            // and a host copy of the latter.
+            private readonly global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense> Rbm1HiddenMeans0, Rbm1Hidden, Rbm1VisibleMeans, Rbm1Visible, Rbm1HiddenMeans, Rbm1Chain, Rbm1Terms, Rbm1RowCost;
+            private readonly float[] _rbm1HostRowCost;
             private uint _rbm1Updates;
             // Layer 2 pre-training, as on the CPU: hidden means of the data, hidden samples, visible means and samples,
-            // hidden means of the chain, the persistent chain; host copies for the monitoring cost.
-            private readonly global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense> Rbm2HiddenMeans0, Rbm2Hidden, Rbm2VisibleMeans, Rbm2Visible, Rbm2HiddenMeans, Rbm2Chain;
-            private readonly float[] _rbm2HostMeans, _rbm2HostWeights, _rbm2HostVisibleBias, _rbm2HostHiddenBias, _rbm2HostScratch;
+            // hidden means of the chain, the persistent chain; the monitoring cost's per-unit terms and per-row values,
+            // and a host copy of the latter.
+            private readonly global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense> Rbm2HiddenMeans0, Rbm2Hidden, Rbm2VisibleMeans, Rbm2Visible, Rbm2HiddenMeans, Rbm2Chain, Rbm2Terms, Rbm2RowCost;
+            private readonly float[] _rbm2HostRowCost;
             private uint _rbm2Updates;
             // Layer 3 pre-training, as on the CPU: hidden means of the data, hidden samples, visible means and samples,
-            // hidden means of the chain, the persistent chain; host copies for the monitoring cost.
-            private readonly global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense> Rbm3HiddenMeans0, Rbm3Hidden, Rbm3VisibleMeans, Rbm3Visible, Rbm3HiddenMeans, Rbm3Chain;
-            private readonly float[] _rbm3HostMeans, _rbm3HostWeights, _rbm3HostVisibleBias, _rbm3HostHiddenBias, _rbm3HostScratch;
+            // hidden means of the chain, the persistent chain; the monitoring cost's per-unit terms and per-row values,
+            // and a host copy of the latter.
+            private readonly global::ILGPU.Runtime.MemoryBuffer1D<float, global::ILGPU.Stride1D.Dense> Rbm3HiddenMeans0, Rbm3Hidden, Rbm3VisibleMeans, Rbm3Visible, Rbm3HiddenMeans, Rbm3Chain, Rbm3Terms, Rbm3RowCost;
+            private readonly float[] _rbm3HostRowCost;
             private uint _rbm3Updates;
             private readonly ulong _samplingSeed; // keys the counter-based random numbers of pre-training
             // Kernels.
@@ -498,6 +501,9 @@ namespace Dsl.Examples
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, ulong, uint, uint> _rbm1Sample;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int> _rbm1WeightUpdate;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int> _rbm1VisibleBiasUpdate, _rbm1HiddenBiasUpdate;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _rbm1CrossEntropy;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _rbm1PseudoLikelihoodTerms;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _rbm1PseudoLikelihoodRows;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _layer2Forward;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float> _layer2WeightGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _layer2BiasGradient;
@@ -506,6 +512,9 @@ namespace Dsl.Examples
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, ulong, uint, uint> _rbm2Sample;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int> _rbm2WeightUpdate;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int> _rbm2VisibleBiasUpdate, _rbm2HiddenBiasUpdate;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _rbm2CrossEntropy;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _rbm2PseudoLikelihoodTerms;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _rbm2PseudoLikelihoodRows;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _layer3Forward;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float> _layer3WeightGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _layer3BiasGradient;
@@ -514,6 +523,9 @@ namespace Dsl.Examples
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, ulong, uint, uint> _rbm3Sample;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int> _rbm3WeightUpdate;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int> _rbm3VisibleBiasUpdate, _rbm3HiddenBiasUpdate;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _rbm3CrossEntropy;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _rbm3PseudoLikelihoodTerms;
+            private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _rbm3PseudoLikelihoodRows;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _layer4Forward;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float> _layer4WeightGradient;
             private readonly global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _layer4BiasGradient;
@@ -541,19 +553,13 @@ namespace Dsl.Examples
                 A4 = Allocate(batchCapacity * 10); dA4 = Allocate(batchCapacity * 10);
                 Rbm1HiddenMeans0 = Allocate(batchCapacity * 1000); Rbm1Hidden = Allocate(batchCapacity * 1000); Rbm1HiddenMeans = Allocate(batchCapacity * 1000); Rbm1Chain = Allocate(batchCapacity * 1000);
                 Rbm1VisibleMeans = Allocate(batchCapacity * 784); Rbm1Visible = Allocate(batchCapacity * 784);
-                _rbm1HostMeans = new float[batchCapacity * 784];
-                _rbm1HostWeights = new float[784 * 1000]; _rbm1HostVisibleBias = new float[784]; _rbm1HostHiddenBias = new float[1000];
-                _rbm1HostScratch = new float[global::Dsl.Layers.Rbm.PseudoLikelihoodScratchLength(batchCapacity, 784, 1000)];
+                Rbm1Terms = Allocate(batchCapacity * 1000); Rbm1RowCost = Allocate(batchCapacity); _rbm1HostRowCost = new float[batchCapacity];
                 Rbm2HiddenMeans0 = Allocate(batchCapacity * 1000); Rbm2Hidden = Allocate(batchCapacity * 1000); Rbm2HiddenMeans = Allocate(batchCapacity * 1000); Rbm2Chain = Allocate(batchCapacity * 1000);
                 Rbm2VisibleMeans = Allocate(batchCapacity * 1000); Rbm2Visible = Allocate(batchCapacity * 1000);
-                _rbm2HostMeans = new float[batchCapacity * 1000];
-                _rbm2HostWeights = new float[1000 * 1000]; _rbm2HostVisibleBias = new float[1000]; _rbm2HostHiddenBias = new float[1000];
-                _rbm2HostScratch = new float[global::Dsl.Layers.Rbm.PseudoLikelihoodScratchLength(batchCapacity, 1000, 1000)];
+                Rbm2Terms = Allocate(batchCapacity * 1000); Rbm2RowCost = Allocate(batchCapacity); _rbm2HostRowCost = new float[batchCapacity];
                 Rbm3HiddenMeans0 = Allocate(batchCapacity * 1000); Rbm3Hidden = Allocate(batchCapacity * 1000); Rbm3HiddenMeans = Allocate(batchCapacity * 1000); Rbm3Chain = Allocate(batchCapacity * 1000);
                 Rbm3VisibleMeans = Allocate(batchCapacity * 1000); Rbm3Visible = Allocate(batchCapacity * 1000);
-                _rbm3HostMeans = new float[batchCapacity * 1000];
-                _rbm3HostWeights = new float[1000 * 1000]; _rbm3HostVisibleBias = new float[1000]; _rbm3HostHiddenBias = new float[1000];
-                _rbm3HostScratch = new float[global::Dsl.Layers.Rbm.PseudoLikelihoodScratchLength(batchCapacity, 1000, 1000)];
+                Rbm3Terms = Allocate(batchCapacity * 1000); Rbm3RowCost = Allocate(batchCapacity); _rbm3HostRowCost = new float[batchCapacity];
                 Parameters = new global::Dsl.Gpu.GpuParameter[]
                 {
                     new global::Dsl.Gpu.GpuParameter("W1", new[] { 784, 1000 }, W1, dW1, vW1, Regularized: true),
@@ -576,6 +582,9 @@ namespace Dsl.Examples
                 _rbm1WeightUpdate = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int>(accelerator, Layer1RbmWeightUpdate);
                 _rbm1VisibleBiasUpdate = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int>(accelerator, Layer1RbmVisibleBiasUpdate);
                 _rbm1HiddenBiasUpdate = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int>(accelerator, Layer1RbmHiddenBiasUpdate);
+                _rbm1CrossEntropy = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer1RbmCrossEntropy);
+                _rbm1PseudoLikelihoodTerms = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer1RbmPseudoLikelihoodTerms);
+                _rbm1PseudoLikelihoodRows = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer1RbmPseudoLikelihoodRows);
                 _layer2Forward = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer2Forward);
                 _layer2WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float>(accelerator, Layer2WeightGradient);
                 _layer2BiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer2BiasGradient);
@@ -585,6 +594,9 @@ namespace Dsl.Examples
                 _rbm2WeightUpdate = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int>(accelerator, Layer2RbmWeightUpdate);
                 _rbm2VisibleBiasUpdate = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int>(accelerator, Layer2RbmVisibleBiasUpdate);
                 _rbm2HiddenBiasUpdate = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int>(accelerator, Layer2RbmHiddenBiasUpdate);
+                _rbm2CrossEntropy = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer2RbmCrossEntropy);
+                _rbm2PseudoLikelihoodTerms = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer2RbmPseudoLikelihoodTerms);
+                _rbm2PseudoLikelihoodRows = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer2RbmPseudoLikelihoodRows);
                 _layer3Forward = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer3Forward);
                 _layer3WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float>(accelerator, Layer3WeightGradient);
                 _layer3BiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer3BiasGradient);
@@ -594,6 +606,9 @@ namespace Dsl.Examples
                 _rbm3WeightUpdate = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int>(accelerator, Layer3RbmWeightUpdate);
                 _rbm3VisibleBiasUpdate = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int>(accelerator, Layer3RbmVisibleBiasUpdate);
                 _rbm3HiddenBiasUpdate = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, float, int>(accelerator, Layer3RbmHiddenBiasUpdate);
+                _rbm3CrossEntropy = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer3RbmCrossEntropy);
+                _rbm3PseudoLikelihoodTerms = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer3RbmPseudoLikelihoodTerms);
+                _rbm3PseudoLikelihoodRows = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer3RbmPseudoLikelihoodRows);
                 _layer4Forward = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Layer4Forward);
                 _layer4WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float, float>(accelerator, Layer4WeightGradient);
                 _layer4BiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Layer4BiasGradient);
@@ -768,17 +783,18 @@ namespace Dsl.Examples
                 _rbm1VisibleBiasUpdate(784, v0, Rbm1Visible.View, VB1.View, learningRate, count);
                 _rbm1HiddenBiasUpdate(1000, Rbm1HiddenMeans0.View, Rbm1HiddenMeans.View, B1.View, learningRate, count);
 
-                // The monitoring cost, on the host.
-                global::System.ReadOnlySpan<float> hostData = visible[..(count * 784)];
+                // The monitoring cost: a value per row on the device (for PCD from a term per hidden unit), their mean on the host.
                 if (persistent)
                 {
-                    Download(W1, 784000, _rbm1HostWeights);
-                    Download(VB1, 784, _rbm1HostVisibleBias);
-                    Download(B1, 1000, _rbm1HostHiddenBias);
-                    return global::Dsl.Layers.Rbm.PseudoLikelihood<float>(hostData, _rbm1HostWeights, _rbm1HostVisibleBias, _rbm1HostHiddenBias, (int)(update % 784u), _rbm1HostScratch, count, 784, 1000);
+                    int bit = (int)(update % 784u);
+                    _rbm1PseudoLikelihoodTerms(count * 1000, v0, W1.View, B1.View, Rbm1Terms.View, bit);
+                    _rbm1PseudoLikelihoodRows(count, v0, VB1.View, Rbm1Terms.View, Rbm1RowCost.View, bit);
                 }
-                Download(Rbm1VisibleMeans, count * 784, _rbm1HostMeans);
-                return global::Dsl.Layers.Rbm.ReconstructionCrossEntropy<float>(hostData, _rbm1HostMeans, count, 784);
+                else _rbm1CrossEntropy(count, v0, Rbm1VisibleMeans.View, Rbm1RowCost.View);
+                Download(Rbm1RowCost, count, _rbm1HostRowCost);
+                float total = 0f;
+                for (int row = 0; row < count; row++) total += _rbm1HostRowCost[row];
+                return (persistent ? 784f : 1f) * total / count; // the pseudo-likelihood estimates a sum over the 784 visible units
             }
 
             /// <summary>Layer 1: the CPU class's GibbsLayer1 as kernels.</summary>
@@ -823,17 +839,18 @@ namespace Dsl.Examples
                 _rbm2VisibleBiasUpdate(1000, v0, Rbm2Visible.View, VB2.View, learningRate, count);
                 _rbm2HiddenBiasUpdate(1000, Rbm2HiddenMeans0.View, Rbm2HiddenMeans.View, B2.View, learningRate, count);
 
-                // The monitoring cost, on the host.
-                global::System.ReadOnlySpan<float> hostData = visible[..(count * 1000)];
+                // The monitoring cost: a value per row on the device (for PCD from a term per hidden unit), their mean on the host.
                 if (persistent)
                 {
-                    Download(W2, 1000000, _rbm2HostWeights);
-                    Download(VB2, 1000, _rbm2HostVisibleBias);
-                    Download(B2, 1000, _rbm2HostHiddenBias);
-                    return global::Dsl.Layers.Rbm.PseudoLikelihood<float>(hostData, _rbm2HostWeights, _rbm2HostVisibleBias, _rbm2HostHiddenBias, (int)(update % 1000u), _rbm2HostScratch, count, 1000, 1000);
+                    int bit = (int)(update % 1000u);
+                    _rbm2PseudoLikelihoodTerms(count * 1000, v0, W2.View, B2.View, Rbm2Terms.View, bit);
+                    _rbm2PseudoLikelihoodRows(count, v0, VB2.View, Rbm2Terms.View, Rbm2RowCost.View, bit);
                 }
-                Download(Rbm2VisibleMeans, count * 1000, _rbm2HostMeans);
-                return global::Dsl.Layers.Rbm.ReconstructionCrossEntropy<float>(hostData, _rbm2HostMeans, count, 1000);
+                else _rbm2CrossEntropy(count, v0, Rbm2VisibleMeans.View, Rbm2RowCost.View);
+                Download(Rbm2RowCost, count, _rbm2HostRowCost);
+                float total = 0f;
+                for (int row = 0; row < count; row++) total += _rbm2HostRowCost[row];
+                return (persistent ? 1000f : 1f) * total / count; // the pseudo-likelihood estimates a sum over the 1000 visible units
             }
 
             /// <summary>Layer 2: the CPU class's GibbsLayer2 as kernels.</summary>
@@ -878,17 +895,18 @@ namespace Dsl.Examples
                 _rbm3VisibleBiasUpdate(1000, v0, Rbm3Visible.View, VB3.View, learningRate, count);
                 _rbm3HiddenBiasUpdate(1000, Rbm3HiddenMeans0.View, Rbm3HiddenMeans.View, B3.View, learningRate, count);
 
-                // The monitoring cost, on the host.
-                global::System.ReadOnlySpan<float> hostData = visible[..(count * 1000)];
+                // The monitoring cost: a value per row on the device (for PCD from a term per hidden unit), their mean on the host.
                 if (persistent)
                 {
-                    Download(W3, 1000000, _rbm3HostWeights);
-                    Download(VB3, 1000, _rbm3HostVisibleBias);
-                    Download(B3, 1000, _rbm3HostHiddenBias);
-                    return global::Dsl.Layers.Rbm.PseudoLikelihood<float>(hostData, _rbm3HostWeights, _rbm3HostVisibleBias, _rbm3HostHiddenBias, (int)(update % 1000u), _rbm3HostScratch, count, 1000, 1000);
+                    int bit = (int)(update % 1000u);
+                    _rbm3PseudoLikelihoodTerms(count * 1000, v0, W3.View, B3.View, Rbm3Terms.View, bit);
+                    _rbm3PseudoLikelihoodRows(count, v0, VB3.View, Rbm3Terms.View, Rbm3RowCost.View, bit);
                 }
-                Download(Rbm3VisibleMeans, count * 1000, _rbm3HostMeans);
-                return global::Dsl.Layers.Rbm.ReconstructionCrossEntropy<float>(hostData, _rbm3HostMeans, count, 1000);
+                else _rbm3CrossEntropy(count, v0, Rbm3VisibleMeans.View, Rbm3RowCost.View);
+                Download(Rbm3RowCost, count, _rbm3HostRowCost);
+                float total = 0f;
+                for (int row = 0; row < count; row++) total += _rbm3HostRowCost[row];
+                return (persistent ? 1000f : 1f) * total / count; // the pseudo-likelihood estimates a sum over the 1000 visible units
             }
 
             /// <summary>Layer 3: the CPU class's GibbsLayer3 as kernels.</summary>
@@ -930,6 +948,15 @@ namespace Dsl.Examples
             private static void Layer1RbmHiddenBiasUpdate(global::ILGPU.Index1D j, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> hiddenBias, float learningRate, int count) =>
                 global::Dsl.Layers.Rbm.HiddenBiasUpdateKernel(j, h0Mean, hkMean, hiddenBias, learningRate, count, 1000);
 
+            private static void Layer1RbmCrossEntropy(global::ILGPU.Index1D row, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> visibleMeans, global::ILGPU.ArrayView<float> rowCost) =>
+                global::Dsl.Layers.Rbm.ReconstructionCrossEntropyKernel(row, v0, visibleMeans, rowCost, 784);
+
+            private static void Layer1RbmPseudoLikelihoodTerms(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> v, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> hiddenBias, global::ILGPU.ArrayView<float> terms, int bitIndex) =>
+                global::Dsl.Layers.Rbm.PseudoLikelihoodTermKernel(index, v, weights, hiddenBias, terms, bitIndex, 784, 1000);
+
+            private static void Layer1RbmPseudoLikelihoodRows(global::ILGPU.Index1D row, global::ILGPU.ArrayView<float> v, global::ILGPU.ArrayView<float> visibleBias, global::ILGPU.ArrayView<float> terms, global::ILGPU.ArrayView<float> rowCost, int bitIndex) =>
+                global::Dsl.Layers.Rbm.PseudoLikelihoodRowKernel(row, v, visibleBias, terms, rowCost, bitIndex, 784, 1000);
+
             private static void Layer2Forward(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> bias, global::ILGPU.ArrayView<float> y) =>
                 global::Dsl.Layers.Dense.ForwardKernel(index, x, weights, bias, y, 1000, 1000, global::Dsl.Activation.Sigmoid);
 
@@ -954,6 +981,15 @@ namespace Dsl.Examples
             private static void Layer2RbmHiddenBiasUpdate(global::ILGPU.Index1D j, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> hiddenBias, float learningRate, int count) =>
                 global::Dsl.Layers.Rbm.HiddenBiasUpdateKernel(j, h0Mean, hkMean, hiddenBias, learningRate, count, 1000);
 
+            private static void Layer2RbmCrossEntropy(global::ILGPU.Index1D row, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> visibleMeans, global::ILGPU.ArrayView<float> rowCost) =>
+                global::Dsl.Layers.Rbm.ReconstructionCrossEntropyKernel(row, v0, visibleMeans, rowCost, 1000);
+
+            private static void Layer2RbmPseudoLikelihoodTerms(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> v, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> hiddenBias, global::ILGPU.ArrayView<float> terms, int bitIndex) =>
+                global::Dsl.Layers.Rbm.PseudoLikelihoodTermKernel(index, v, weights, hiddenBias, terms, bitIndex, 1000, 1000);
+
+            private static void Layer2RbmPseudoLikelihoodRows(global::ILGPU.Index1D row, global::ILGPU.ArrayView<float> v, global::ILGPU.ArrayView<float> visibleBias, global::ILGPU.ArrayView<float> terms, global::ILGPU.ArrayView<float> rowCost, int bitIndex) =>
+                global::Dsl.Layers.Rbm.PseudoLikelihoodRowKernel(row, v, visibleBias, terms, rowCost, bitIndex, 1000, 1000);
+
             private static void Layer3Forward(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> bias, global::ILGPU.ArrayView<float> y) =>
                 global::Dsl.Layers.Dense.ForwardKernel(index, x, weights, bias, y, 1000, 1000, global::Dsl.Activation.Sigmoid);
 
@@ -977,6 +1013,15 @@ namespace Dsl.Examples
 
             private static void Layer3RbmHiddenBiasUpdate(global::ILGPU.Index1D j, global::ILGPU.ArrayView<float> h0Mean, global::ILGPU.ArrayView<float> hkMean, global::ILGPU.ArrayView<float> hiddenBias, float learningRate, int count) =>
                 global::Dsl.Layers.Rbm.HiddenBiasUpdateKernel(j, h0Mean, hkMean, hiddenBias, learningRate, count, 1000);
+
+            private static void Layer3RbmCrossEntropy(global::ILGPU.Index1D row, global::ILGPU.ArrayView<float> v0, global::ILGPU.ArrayView<float> visibleMeans, global::ILGPU.ArrayView<float> rowCost) =>
+                global::Dsl.Layers.Rbm.ReconstructionCrossEntropyKernel(row, v0, visibleMeans, rowCost, 1000);
+
+            private static void Layer3RbmPseudoLikelihoodTerms(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> v, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> hiddenBias, global::ILGPU.ArrayView<float> terms, int bitIndex) =>
+                global::Dsl.Layers.Rbm.PseudoLikelihoodTermKernel(index, v, weights, hiddenBias, terms, bitIndex, 1000, 1000);
+
+            private static void Layer3RbmPseudoLikelihoodRows(global::ILGPU.Index1D row, global::ILGPU.ArrayView<float> v, global::ILGPU.ArrayView<float> visibleBias, global::ILGPU.ArrayView<float> terms, global::ILGPU.ArrayView<float> rowCost, int bitIndex) =>
+                global::Dsl.Layers.Rbm.PseudoLikelihoodRowKernel(row, v, visibleBias, terms, rowCost, bitIndex, 1000, 1000);
 
             private static void Layer4Forward(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x, global::ILGPU.ArrayView<float> weights, global::ILGPU.ArrayView<float> bias, global::ILGPU.ArrayView<float> y) =>
                 global::Dsl.Layers.Dense.ForwardKernel(index, x, weights, bias, y, 1000, 10, global::Dsl.Activation.Softmax);

@@ -110,9 +110,10 @@ namespace Dsl.Generator.Emit
         {
             int n = layer.Number;
             w.Line($"// Layer {n} pre-training, as on the CPU: hidden means of the data, hidden samples, visible means and samples,");
-            w.Line($"// hidden means of the chain, the persistent chain; host copies for the monitoring cost.");
-            w.Line($"private readonly {Buffer} Rbm{n}HiddenMeans0, Rbm{n}Hidden, Rbm{n}VisibleMeans, Rbm{n}Visible, Rbm{n}HiddenMeans, Rbm{n}Chain;");
-            w.Line($"private readonly float[] _rbm{n}HostMeans, _rbm{n}HostWeights, _rbm{n}HostVisibleBias, _rbm{n}HostHiddenBias, _rbm{n}HostScratch;");
+            w.Line($"// hidden means of the chain, the persistent chain; the monitoring cost's per-unit terms and per-row values,");
+            w.Line($"// and a host copy of the latter.");
+            w.Line($"private readonly {Buffer} Rbm{n}HiddenMeans0, Rbm{n}Hidden, Rbm{n}VisibleMeans, Rbm{n}Visible, Rbm{n}HiddenMeans, Rbm{n}Chain, Rbm{n}Terms, Rbm{n}RowCost;");
+            w.Line($"private readonly float[] _rbm{n}HostRowCost;");
             w.Line($"private uint _rbm{n}Updates;");
         }
 
@@ -122,9 +123,7 @@ namespace Dsl.Generator.Emit
             string v = Sizes.Of(layer.Input.Size), h = Sizes.Of(layer.Output.Size);
             w.Line($"Rbm{n}HiddenMeans0 = Allocate(batchCapacity * {h}); Rbm{n}Hidden = Allocate(batchCapacity * {h}); Rbm{n}HiddenMeans = Allocate(batchCapacity * {h}); Rbm{n}Chain = Allocate(batchCapacity * {h});");
             w.Line($"Rbm{n}VisibleMeans = Allocate(batchCapacity * {v}); Rbm{n}Visible = Allocate(batchCapacity * {v});");
-            w.Line($"_rbm{n}HostMeans = new float[batchCapacity * {v}];");
-            w.Line($"_rbm{n}HostWeights = new float[{v} * {h}]; _rbm{n}HostVisibleBias = new float[{v}]; _rbm{n}HostHiddenBias = new float[{h}];");
-            w.Line($"_rbm{n}HostScratch = new float[global::Dsl.Layers.Rbm.PseudoLikelihoodScratchLength(batchCapacity, {v}, {h})];");
+            w.Line($"Rbm{n}Terms = Allocate(batchCapacity * {h}); Rbm{n}RowCost = Allocate(batchCapacity); _rbm{n}HostRowCost = new float[batchCapacity];");
         }
 
         public override void GpuKernelFields(SourceWriter w, LayerModel layer)
@@ -135,6 +134,9 @@ namespace Dsl.Generator.Emit
             w.Line($"private readonly {KernelType(FloatView, FloatView, "ulong", "uint", "uint")} _rbm{n}Sample;");
             w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView, FloatView, FloatView, "float", "int")} _rbm{n}WeightUpdate;");
             w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView, "float", "int")} _rbm{n}VisibleBiasUpdate, _rbm{n}HiddenBiasUpdate;");
+            w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView)} _rbm{n}CrossEntropy;");
+            w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView, FloatView, "int")} _rbm{n}PseudoLikelihoodTerms;");
+            w.Line($"private readonly {KernelType(FloatView, FloatView, FloatView, FloatView, "int")} _rbm{n}PseudoLikelihoodRows;");
         }
 
         public override void GpuLoadKernels(SourceWriter w, LayerModel layer)
@@ -146,6 +148,9 @@ namespace Dsl.Generator.Emit
             LoadKernel(w, $"_rbm{n}WeightUpdate", $"Layer{n}RbmWeightUpdate", FloatView, FloatView, FloatView, FloatView, FloatView, "float", "int");
             LoadKernel(w, $"_rbm{n}VisibleBiasUpdate", $"Layer{n}RbmVisibleBiasUpdate", FloatView, FloatView, FloatView, "float", "int");
             LoadKernel(w, $"_rbm{n}HiddenBiasUpdate", $"Layer{n}RbmHiddenBiasUpdate", FloatView, FloatView, FloatView, "float", "int");
+            LoadKernel(w, $"_rbm{n}CrossEntropy", $"Layer{n}RbmCrossEntropy", FloatView, FloatView, FloatView);
+            LoadKernel(w, $"_rbm{n}PseudoLikelihoodTerms", $"Layer{n}RbmPseudoLikelihoodTerms", FloatView, FloatView, FloatView, FloatView, "int");
+            LoadKernel(w, $"_rbm{n}PseudoLikelihoodRows", $"Layer{n}RbmPseudoLikelihoodRows", FloatView, FloatView, FloatView, FloatView, "int");
         }
 
         public override void GpuKernels(SourceWriter w, LayerModel layer, LayerModel? previous)
@@ -165,6 +170,15 @@ namespace Dsl.Generator.Emit
             w.Line();
             w.Line($"private static void Layer{n}RbmHiddenBiasUpdate(global::ILGPU.Index1D j, {FloatView} h0Mean, {FloatView} hkMean, {FloatView} hiddenBias, float learningRate, int count) =>");
             w.Line($"    global::Dsl.Layers.Rbm.HiddenBiasUpdateKernel(j, h0Mean, hkMean, hiddenBias, learningRate, count, {h});");
+            w.Line();
+            w.Line($"private static void Layer{n}RbmCrossEntropy(global::ILGPU.Index1D row, {FloatView} v0, {FloatView} visibleMeans, {FloatView} rowCost) =>");
+            w.Line($"    global::Dsl.Layers.Rbm.ReconstructionCrossEntropyKernel(row, v0, visibleMeans, rowCost, {v});");
+            w.Line();
+            w.Line($"private static void Layer{n}RbmPseudoLikelihoodTerms(global::ILGPU.Index1D index, {FloatView} v, {FloatView} weights, {FloatView} hiddenBias, {FloatView} terms, int bitIndex) =>");
+            w.Line($"    global::Dsl.Layers.Rbm.PseudoLikelihoodTermKernel(index, v, weights, hiddenBias, terms, bitIndex, {v}, {h});");
+            w.Line();
+            w.Line($"private static void Layer{n}RbmPseudoLikelihoodRows(global::ILGPU.Index1D row, {FloatView} v, {FloatView} visibleBias, {FloatView} terms, {FloatView} rowCost, int bitIndex) =>");
+            w.Line($"    global::Dsl.Layers.Rbm.PseudoLikelihoodRowKernel(row, v, visibleBias, terms, rowCost, bitIndex, {v}, {h});");
         }
 
         public override void GpuMethods(SourceWriter w, LayerModel layer, NetworkModel network)
@@ -198,16 +212,17 @@ namespace Dsl.Generator.Emit
             w.Line($"_rbm{n}VisibleBiasUpdate({v}, v0, Rbm{n}Visible.View, VB{n}.View, learningRate, count);");
             w.Line($"_rbm{n}HiddenBiasUpdate({h}, Rbm{n}HiddenMeans0.View, Rbm{n}HiddenMeans.View, B{n}.View, learningRate, count);");
             w.Line();
-            w.Line("// The monitoring cost, on the host.");
-            w.Line($"global::System.ReadOnlySpan<float> hostData = visible[..(count * {v})];");
+            w.Line("// The monitoring cost: a value per row on the device (for PCD from a term per hidden unit), their mean on the host.");
             w.Open("if (persistent)");
-            w.Line($"Download(W{n}, {Sizes.Of((long)rbm.Visible * rbm.Hidden)}, _rbm{n}HostWeights);");
-            w.Line($"Download(VB{n}, {v}, _rbm{n}HostVisibleBias);");
-            w.Line($"Download(B{n}, {h}, _rbm{n}HostHiddenBias);");
-            w.Line($"return global::Dsl.Layers.Rbm.PseudoLikelihood<float>(hostData, _rbm{n}HostWeights, _rbm{n}HostVisibleBias, _rbm{n}HostHiddenBias, (int)(update % {v}u), _rbm{n}HostScratch, count, {v}, {h});");
+            w.Line($"int bit = (int)(update % {v}u);");
+            w.Line($"_rbm{n}PseudoLikelihoodTerms(count * {h}, v0, W{n}.View, B{n}.View, Rbm{n}Terms.View, bit);");
+            w.Line($"_rbm{n}PseudoLikelihoodRows(count, v0, VB{n}.View, Rbm{n}Terms.View, Rbm{n}RowCost.View, bit);");
             w.Close();
-            w.Line($"Download(Rbm{n}VisibleMeans, count * {v}, _rbm{n}HostMeans);");
-            w.Line($"return global::Dsl.Layers.Rbm.ReconstructionCrossEntropy<float>(hostData, _rbm{n}HostMeans, count, {v});");
+            w.Line($"else _rbm{n}CrossEntropy(count, v0, Rbm{n}VisibleMeans.View, Rbm{n}RowCost.View);");
+            w.Line($"Download(Rbm{n}RowCost, count, _rbm{n}HostRowCost);");
+            w.Line("float total = 0f;");
+            w.Line($"for (int row = 0; row < count; row++) total += _rbm{n}HostRowCost[row];");
+            w.Line($"return (persistent ? {v}f : 1f) * total / count; // the pseudo-likelihood estimates a sum over the {v} visible units");
             w.Close();
             w.Line();
 

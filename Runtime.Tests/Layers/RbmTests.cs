@@ -616,6 +616,7 @@ public sealed class RbmTests(ITestOutputHelper output)
 
         using var wBuffer = accelerator.Allocate1D(w);
         using var vbBuffer = accelerator.Allocate1D(vb);
+        using var hbBuffer = accelerator.Allocate1D(hb);
         using var v0Buffer = accelerator.Allocate1D(v0);
         using var vkBuffer = accelerator.Allocate1D(vk);
         using var h0Buffer = accelerator.Allocate1D(h0);
@@ -652,6 +653,33 @@ public sealed class RbmTests(ITestOutputHelper output)
         AssertClose(expectedW, updatedW.GetAsArray1D(), "W");
         AssertClose(expectedVb, updatedVb.GetAsArray1D(), "vb");
         AssertClose(expectedHb, updatedHb.GetAsArray1D(), "hb");
+
+        // The monitoring costs: a value per row on the device, averaged on the host as the generated code does. The
+        // pseudo-likelihood on data that is not binary (rounded inside), for two bits.
+        var crossEntropy = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(
+            Rbm.ReconstructionCrossEntropyKernel);
+        var terms = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, int, int, int>(Rbm.PseudoLikelihoodTermKernel);
+        var rows = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, int, int, int>(Rbm.PseudoLikelihoodRowKernel);
+        using var rowCost = accelerator.Allocate1D<float>(count);
+        using var termBuffer = accelerator.Allocate1D<float>(count * hidden);
+        crossEntropy(count, v0Buffer.View, meansBuffer.View, rowCost.View, visible);
+        accelerator.Synchronize();
+        Assert.Equal(Rbm.ReconstructionCrossEntropy<float>(v0, kernelMeans, count, visible), rowCost.GetAsArray1D().Sum() / count, 1e-4);
+
+        float[] soft = TestData.To<float>(TestData.Uniform(random, count * visible, 0, 1));
+        using var softBuffer = accelerator.Allocate1D(soft);
+        var scratch = new float[Rbm.PseudoLikelihoodScratchLength(count, visible, hidden)];
+        foreach (int bit in new[] { 0, visible - 1 })
+        {
+            terms(count * hidden, softBuffer.View, wBuffer.View, hbBuffer.View, termBuffer.View, bit, visible, hidden);
+            rows(count, softBuffer.View, vbBuffer.View, termBuffer.View, rowCost.View, bit, visible, hidden);
+            accelerator.Synchronize();
+            float expected = Rbm.PseudoLikelihood<float>(soft, w, vb, hb, bit, scratch, count, visible, hidden);
+            float actual = visible * rowCost.GetAsArray1D().Sum() / count;
+            Assert.True(Math.Abs(expected - actual) <= 1e-4f * (1 + Math.Abs(expected)), $"pseudo-likelihood, bit {bit}: {actual} against {expected}");
+        }
     }
 
     /// <summary>The CPU accelerator runs kernels as .NET code; this puts each through ILGPU's compiler (to PTX).</summary>
@@ -661,6 +689,9 @@ public sealed class RbmTests(ITestOutputHelper output)
     [InlineData(nameof(Rbm.WeightUpdateKernel))]
     [InlineData(nameof(Rbm.VisibleBiasUpdateKernel))]
     [InlineData(nameof(Rbm.HiddenBiasUpdateKernel))]
+    [InlineData(nameof(Rbm.ReconstructionCrossEntropyKernel))]
+    [InlineData(nameof(Rbm.PseudoLikelihoodTermKernel))]
+    [InlineData(nameof(Rbm.PseudoLikelihoodRowKernel))]
     public void Kernels_compile_to_ptx(string name) => KernelChecks.AssertCompilesToPtx(typeof(Rbm).GetMethod(name)!);
 
     private static void AssertClose(float[] expected, float[] actual, string what) => KernelChecks.AssertClose(expected, actual, what);

@@ -326,6 +326,56 @@ public static class Rbm
         samples[index] = u < means[index] ? 1f : 0f;
     }
 
+    /// <summary>Kernel body, one thread per row: that row's term of <see cref="ReconstructionCrossEntropy{T}"/>,
+    /// −Σ_i [v0 log p + (1 − v0) log(1 − p)] with the same clamping; the host averages the rows.</summary>
+    public static void ReconstructionCrossEntropyKernel(Index1D row, ArrayView<float> v0, ArrayView<float> visibleMeans,
+        ArrayView<float> rowCost, int visibleUnits)
+    {
+        const float low = (float)CrossEntropyClamp;
+        float sum = 0f;
+        for (int i = row * visibleUnits, end = i + visibleUnits; i < end; i++)
+        {
+            float p = visibleMeans[i], x = v0[i];
+            sum += x * MathF.Log(MathF.Max(p, low)) + (1f - x) * MathF.Log(MathF.Max(1f - p, low));
+        }
+        rowCost[row] = -sum;
+    }
+
+    /// <summary>
+    /// Kernel body, one thread per (row, hidden unit): the first half of <see cref="PseudoLikelihood{T}"/>. With
+    /// x = round(v) and d = 1 − 2·x_bit, z = x·W + hb for this unit, it writes softplus(z + d·W_bit) − softplus(z), the
+    /// unit's share of F(x) − F(x̃) beyond the visible bias.
+    /// </summary>
+    public static void PseudoLikelihoodTermKernel(Index1D index, ArrayView<float> v, ArrayView<float> weights,
+        ArrayView<float> hiddenBias, ArrayView<float> terms, int bitIndex, int visibleUnits, int hiddenUnits)
+    {
+        int row = index / hiddenUnits, j = index % hiddenUnits;
+        float z = hiddenBias[j];
+        for (int i = 0; i < visibleUnits; i++)
+            z += MathF.Round(v[row * visibleUnits + i], MidpointRounding.AwayFromZero) * weights[i * hiddenUnits + j];
+        float d = 1f - 2f * MathF.Round(v[row * visibleUnits + bitIndex], MidpointRounding.AwayFromZero);
+        terms[index] = SoftplusFloat(z + d * weights[bitIndex * hiddenUnits + j]) - SoftplusFloat(z);
+    }
+
+    /// <summary>Kernel body, one thread per row: the second half of <see cref="PseudoLikelihood{T}"/>, that row's
+    /// log σ(F(x̃) − F(x)) from the hidden units' terms; the host takes visible × their mean.</summary>
+    public static void PseudoLikelihoodRowKernel(Index1D row, ArrayView<float> v, ArrayView<float> visibleBias,
+        ArrayView<float> terms, ArrayView<float> rowCost, int bitIndex, int visibleUnits, int hiddenUnits)
+    {
+        float d = 1f - 2f * MathF.Round(v[row * visibleUnits + bitIndex], MidpointRounding.AwayFromZero);
+        float softplusChange = 0f;
+        for (int j = row * hiddenUnits, end = j + hiddenUnits; j < end; j++) softplusChange += terms[j];
+        float difference = -d * visibleBias[bitIndex] - softplusChange;
+        rowCost[row] = -SoftplusFloat(-difference);
+    }
+
+    /// <summary><see cref="Softplus{T}"/> in float for the kernels: max(x, 0) + log1p(e^−|x|), the log1p as there.</summary>
+    private static float SoftplusFloat(float x)
+    {
+        float u = MathF.Exp(-MathF.Abs(x)), w = 1f + u;
+        return MathF.Max(x, 0f) + (w == 1f ? u : MathF.Log(w) * u / (w - 1f));
+    }
+
     /// <summary>Kernel body, one thread per weight (visible·hidden): <see cref="Update{T}"/>'s weight step,
     /// W += η/count · Σ_rows (v0·h0 − vk·hk).</summary>
     public static void WeightUpdateKernel(Index1D index, ArrayView<float> v0, ArrayView<float> h0Mean, ArrayView<float> vk,
