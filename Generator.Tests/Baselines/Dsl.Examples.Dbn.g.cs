@@ -680,7 +680,6 @@ namespace Dsl.Examples
                 if (count < 1 || count > BatchCapacity) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, $"Minibatch size must be in [1, {BatchCapacity}].");
                 if (images.Length < count * InputSize) throw new global::System.ArgumentException($"Expected {count} images of {InputSize} values, got {images.Length} values.", nameof(images));
                 if (visible.Length < count * units) throw new global::System.ArgumentException($"The visible data of {count} images needs {count * units} values.", nameof(visible));
-                Upload(images, count);
                 switch (rbm)
                 {
                     case 0:
@@ -691,6 +690,7 @@ namespace Dsl.Examples
                     case 1:
                     {
                         // Layer 1 forward, mean-field: each RBM below passes on its hidden means.
+                        Upload(images, count);
                         // Layer 1: Rbm(1000), one thread per output (n × 1000)
                         _layer1Forward(count * 1000, Images.View, W1.View, B1.View, A1.View);
                         Download(A1, count * 1000, visible);
@@ -699,6 +699,7 @@ namespace Dsl.Examples
                     case 2:
                     {
                         // Layers 1–2 forward, mean-field: each RBM below passes on its hidden means.
+                        Upload(images, count);
                         // Layer 1: Rbm(1000), one thread per output (n × 1000)
                         _layer1Forward(count * 1000, Images.View, W1.View, B1.View, A1.View);
                         // Layer 2: Rbm(1000), one thread per output (n × 1000)

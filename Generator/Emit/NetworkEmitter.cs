@@ -237,7 +237,6 @@ namespace Dsl.Generator.Emit
             w.Line("if (visible.Length < count * units) throw new global::System.ArgumentException($\"The visible data of {count} images needs {count * units} values.\", nameof(visible));");
             if (gpu)
             {
-                w.Line("Upload(images, count);");
                 RbmVisibleCases(w, network, rbms, gpu: true);
                 w.Close();
             }
@@ -314,6 +313,7 @@ namespace Dsl.Generator.Emit
                 else
                 {
                     w.Line($"// {(i == 1 ? "Layer 1" : $"Layers 1–{i}")} forward, mean-field: each RBM below passes on its hidden means.");
+                    if (gpu) w.Line("Upload(images, count);");
                     for (int b = 0; b < i; b++)
                     {
                         LayerModel below = network.Layers[b];
