@@ -76,6 +76,10 @@ public class GemmTests
     [InlineData(false, true, 600, 784, 10)]    // logistic regression dx
     [InlineData(false, false, 500 * 24 * 24, 20, 25)]  // LeNet-5 conv1
     [InlineData(false, false, 50 * 8 * 8, 50, 500)]    // LeNet-5 conv2, 50 of the 500 images
+    [InlineData(false, false, 20, 576, 26)]  // LeNet-5 conv1 per image: [W | b]·[col; 1]
+    [InlineData(false, true, 20, 26, 576)]   // and [dW | db] = dZ·[col; 1]ᵀ
+    [InlineData(false, true, 50, 501, 64)]   // LeNet-5 conv2's [dW | db]
+    [InlineData(true, false, 500, 64, 50)]   // and its dcol = Wᵀ·dZ
     public void NetworkShapesMatchReference(bool transposeA, bool transposeB, int m, int n, int k)
     {
         Check<float>(transposeA, transposeB, m, n, k, accumulate: false);
@@ -192,6 +196,43 @@ public class GemmTests
                 for (int p = 0; p < k; p++)
                     expected += (double)a[transposeA ? p * m + i : i * k + p] * b[transposeB ? j * k + p : p * n + j];
                 Assert.True(Math.Abs(expected - parallel[i * n + j]) <= 1e-4 * (1 + Math.Abs(expected)), $"C[{i}, {j}]: {parallel[i * n + j]} against {expected}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// A last partial tile of rows read in place is computed as a whole tile moved up to the last row, recomputing
+    /// rows of the tile above without storing them: C's rows come out the same bits as when the tile is whole (A with
+    /// rows added below) and as row by row, and nothing outside C is written.
+    /// </summary>
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void PartialRowTilesAgreeWithWholeTilesBitForBit(bool transposeA, bool transposeB)
+    {
+        const int n = 45, k = 300;
+        var random = new Random(Randomize.Seed(transposeA, transposeB));
+        foreach (int m in new[] { 7, 20, 50, 125 })
+        {
+            int whole = (m + 5) / 6 * 6;
+            float[] aWhole = RandomValues<float>(random, whole * k), b = RandomValues<float>(random, k * n);
+            // The first m rows of op(A): a prefix of A's rows, or of each row of the stored Aᵀ.
+            float[] a = new float[m * k];
+            for (int p = 0; p < k; p++)
+                for (int i = 0; i < m; i++)
+                    a[transposeA ? p * m + i : i * k + p] = aWhole[transposeA ? p * whole + i : i * k + p];
+            foreach (bool accumulate in new[] { false, true })
+            {
+                float[] c0 = RandomValues<float>(random, whole * n);
+                float[] cWhole = (float[])c0.Clone(), c = new float[m * n + 1];
+                c0.AsSpan(0, m * n).CopyTo(c);
+                c[^1] = 12345f;
+                Gemm.Multiply<float>(transposeA, transposeB, whole, n, k, aWhole, b, cWhole, accumulate, parallel: false);
+                Gemm.Multiply<float>(transposeA, transposeB, m, n, k, a, b, c, accumulate, parallel: false);
+                Assert.True(cWhole.AsSpan(0, m * n).SequenceEqual(c.AsSpan(0, m * n)), $"m = {m}, accumulate {accumulate}");
+                Assert.Equal(12345f, c[^1]);
             }
         }
     }

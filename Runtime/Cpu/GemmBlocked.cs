@@ -224,8 +224,12 @@ public static partial class Gemm
     {
         int lanes = TSet.Lanes, tileColumns = 2 * lanes;
         int fullRows = height - height % TileRows;
+        // A last partial tile of A read in place moves up to end at the last row, so that it reads only rows of A
+        // (computing again, but not storing, a few rows of the tile above: the same arithmetic, so the same values);
+        // A is packed with zero rows only when the whole matrix is shorter than a tile.
+        bool moveUp = !x.PackA && i0 + height >= TileRows;
         if (x.PackA) PackA(x, i0, height, p0, depth, packedA);
-        else if (fullRows < height) PackA(x, i0 + fullRows, height - fullRows, p0, depth, packedA);
+        else if (fullRows < height && !moveUp) PackA(x, i0 + fullRows, height - fullRows, p0, depth, packedA);
 
         for (int jr = 0; jr < width; jr += tileColumns)
         {
@@ -236,22 +240,26 @@ public static partial class Gemm
             for (int ir = 0; ir < height; ir += TileRows)
             {
                 int rows = Math.Min(TileRows, height - ir);
-                T* cTile = x.C + (i0 + ir) * x.StrideC + j0 + jr;
                 // The A panel, element (r, p) at aPanel[r·aRowStride + p·aStep]: packed, or in place.
                 T* aPanel = packedA + (x.PackA ? ir * depth : 0);
                 nint aRowStride = 1, aStep = TileRows;
-                if (!x.PackA && rows == TileRows)
+                int top = i0 + ir, firstRow = 0;
+                if (!x.PackA && (rows == TileRows || moveUp))
                 {
-                    // Op(A)'s row i0 + ir in place: a column of the stored Aᵀ, or a row of A.
-                    aPanel = x.TransposeA ? x.A + p0 * x.StrideA + i0 + ir : x.A + (i0 + ir) * x.StrideA + p0;
+                    // Op(A)'s row `top` in place: a column of the stored Aᵀ, or a row of A.
+                    firstRow = TileRows - rows;
+                    top -= firstRow;
+                    rows = TileRows;
+                    aPanel = x.TransposeA ? x.A + p0 * x.StrideA + top : x.A + top * x.StrideA + p0;
                     aRowStride = x.TransposeA ? 1 : x.StrideA;
                     aStep = x.TransposeA ? x.StrideA : 1;
                 }
+                T* cTile = x.C + top * x.StrideC + j0 + jr;
 
                 if (columns > lanes)
-                    MicroKernel<T, TVector, TSet>(depth, aPanel, aRowStride, aStep, bPanel, bStep, cTile, x.StrideC, rows, columns, overwrite);
+                    MicroKernel<T, TVector, TSet>(depth, aPanel, aRowStride, aStep, bPanel, bStep, cTile, x.StrideC, firstRow, rows, columns, overwrite);
                 else
-                    NarrowMicroKernel<T, TVector, TSet>(depth, aPanel, aRowStride, aStep, bPanel, bStep, cTile, x.StrideC, rows, columns, overwrite);
+                    NarrowMicroKernel<T, TVector, TSet>(depth, aPanel, aRowStride, aStep, bPanel, bStep, cTile, x.StrideC, firstRow, rows, columns, overwrite);
             }
         }
     }
@@ -333,35 +341,38 @@ public static partial class Gemm
     {
         // Square blocks of one AVX register per row (8 floats, 4 doubles), transposed in registers; scalar at the
         // edges. Element by element, each store would go to a different cache line.
+        // A last block of fewer rows is transposed with zero rows below them, which also writes the padding next to
+        // it; whole blocks past the last column are cleared a vector at a time.
         int block = Vector256<T>.Count;
         int j = 0;
-        for (; j + block <= columns; j += block)
+        for (; j < columns; j += block)
         {
             T* rows = source + j * stride;
+            int present = Math.Min(block, columns - j);
             int p = 0;
-            for (; p + block <= depth; p += block) TransposeBlock(rows + p, stride, packed + p * panelWidth + j, panelWidth);
+            for (; p + block <= depth; p += block)
+                TransposeBlock(rows + p, stride, packed + p * panelWidth + j, panelWidth, present);
             for (; p < depth; p++)
-                for (int q = 0; q < block; q++) packed[p * panelWidth + j + q] = rows[q * stride + p];
+                for (int q = 0; q < block; q++) packed[p * panelWidth + j + q] = q < present ? rows[q * stride + p] : T.Zero;
         }
-        for (; j < columns; j++)
-            for (int p = 0; p < depth; p++) packed[p * panelWidth + j] = source[j * stride + p];
-        for (; j < panelWidth; j++)
-            for (int p = 0; p < depth; p++) packed[p * panelWidth + j] = T.Zero;
+        for (; j < panelWidth; j += block)
+            for (int p = 0; p < depth; p++) Vector256<T>.Zero.Store(packed + p * panelWidth + j);
     }
 
     /// <summary>Transposes a square block of Vector256&lt;T&gt;.Count rows (8×8 floats or 4×4 doubles): row q at
-    /// <c>source + q·sourceStride</c> becomes column q of the rows at <c>target + s·targetStride</c>.</summary>
+    /// <c>source + q·sourceStride</c> becomes column q of the rows at <c>target + s·targetStride</c>. Only the first
+    /// <paramref name="rows"/> rows are read; the others count as zero.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void TransposeBlock<T>(T* source, nint sourceStride, T* target, nint targetStride)
+    private static unsafe void TransposeBlock<T>(T* source, nint sourceStride, T* target, nint targetStride, int rows)
         where T : unmanaged
     {
         if (typeof(T) == typeof(float))
         {
             float* s = (float*)source, t = (float*)target;
-            Vector256<float> r0 = Vector256.Load(s), r1 = Vector256.Load(s + sourceStride);
-            Vector256<float> r2 = Vector256.Load(s + 2 * sourceStride), r3 = Vector256.Load(s + 3 * sourceStride);
-            Vector256<float> r4 = Vector256.Load(s + 4 * sourceStride), r5 = Vector256.Load(s + 5 * sourceStride);
-            Vector256<float> r6 = Vector256.Load(s + 6 * sourceStride), r7 = Vector256.Load(s + 7 * sourceStride);
+            Vector256<float> r0 = Vector256.Load(s), r1 = RowOrZero(s, sourceStride, 1, rows);
+            Vector256<float> r2 = RowOrZero(s, sourceStride, 2, rows), r3 = RowOrZero(s, sourceStride, 3, rows);
+            Vector256<float> r4 = RowOrZero(s, sourceStride, 4, rows), r5 = RowOrZero(s, sourceStride, 5, rows);
+            Vector256<float> r6 = RowOrZero(s, sourceStride, 6, rows), r7 = RowOrZero(s, sourceStride, 7, rows);
             // Interleave pairs of rows, then pairs of pairs: each 128-bit half then holds 4 elements of one column.
             Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
             Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
@@ -384,8 +395,8 @@ public static partial class Gemm
         else
         {
             double* s = (double*)source, t = (double*)target;
-            Vector256<double> r0 = Vector256.Load(s), r1 = Vector256.Load(s + sourceStride);
-            Vector256<double> r2 = Vector256.Load(s + 2 * sourceStride), r3 = Vector256.Load(s + 3 * sourceStride);
+            Vector256<double> r0 = Vector256.Load(s), r1 = RowOrZero(s, sourceStride, 1, rows);
+            Vector256<double> r2 = RowOrZero(s, sourceStride, 2, rows), r3 = RowOrZero(s, sourceStride, 3, rows);
             Vector256<double> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
             Vector256<double> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
             Avx.Permute2x128(t0, t2, 0x20).Store(t);
@@ -394,6 +405,11 @@ public static partial class Gemm
             Avx.Permute2x128(t1, t3, 0x31).Store(t + 3 * targetStride);
         }
     }
+
+    /// <summary>Row <paramref name="row"/> of a block, or zero when the block has no such row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<T> RowOrZero<T>(T* source, nint stride, int row, int rows) where T : unmanaged =>
+        row < rows ? Vector256.Load(source + row * stride) : Vector256<T>.Zero;
 
     /// <summary>Copies TileRows (six) contiguous elements: one 16- or 32-byte vector of four and two scalars.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

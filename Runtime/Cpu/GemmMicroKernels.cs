@@ -131,10 +131,11 @@ public static partial class Gemm
     }
 
     /// <summary>
-    /// C's tile (rows × columns, at most TileRows × 2·Lanes) = or += an A panel times a packed B panel over
-    /// <paramref name="depth"/> steps of k. A's element (r, p) is at <c>a[r·aRowStride + p·aStep]</c>, which covers
-    /// packed panels and both layouts of A read in place; all TileRows rows must be readable. B's row p is the
-    /// 2·Lanes elements at <c>b + p·bStep</c>: a packed panel, or B in place.
+    /// C's tile (rows [firstRow, rows) × columns, at most TileRows × 2·Lanes) = or += an A panel times a packed B
+    /// panel over <paramref name="depth"/> steps of k. A's element (r, p) is at <c>a[r·aRowStride + p·aStep]</c>, which
+    /// covers packed panels and both layouts of A read in place; all TileRows rows must be readable, and all are
+    /// computed (rows below firstRow belong to the tile above, when a last partial tile is moved up to read A in place).
+    /// B's row p is the 2·Lanes elements at <c>b + p·bStep</c>: a packed panel, or B in place.
     /// </summary>
     /// <remarks>
     /// Six rows × two vectors: 12 accumulators + 2 vectors of B + 1 broadcast element of A fill 15 of AVX2's 16
@@ -147,7 +148,7 @@ public static partial class Gemm
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void MicroKernel<T, TVector, TSet>(int depth, T* a, nint aRowStride, nint aStep, T* b,
-        nint bStep, T* c, nint cStride, int rows, int columns, bool overwrite)
+        nint bStep, T* c, nint cStride, int firstRow, int rows, int columns, bool overwrite)
         where T : unmanaged where TVector : unmanaged where TSet : IVectorSet<T, TVector>
     {
         int lanes = TSet.Lanes;
@@ -183,11 +184,11 @@ public static partial class Gemm
             b += bStep;
         }
 
-        UpdateRow<T, TVector, TSet>(c, c00, c01, columns, overwrite);
-        if (rows > 1) UpdateRow<T, TVector, TSet>(c + cStride, c10, c11, columns, overwrite);
-        if (rows > 2) UpdateRow<T, TVector, TSet>(c + 2 * cStride, c20, c21, columns, overwrite);
-        if (rows > 3) UpdateRow<T, TVector, TSet>(c + 3 * cStride, c30, c31, columns, overwrite);
-        if (rows > 4) UpdateRow<T, TVector, TSet>(c + 4 * cStride, c40, c41, columns, overwrite);
+        if (firstRow == 0) UpdateRow<T, TVector, TSet>(c, c00, c01, columns, overwrite);
+        if (firstRow <= 1 && rows > 1) UpdateRow<T, TVector, TSet>(c + cStride, c10, c11, columns, overwrite);
+        if (firstRow <= 2 && rows > 2) UpdateRow<T, TVector, TSet>(c + 2 * cStride, c20, c21, columns, overwrite);
+        if (firstRow <= 3 && rows > 3) UpdateRow<T, TVector, TSet>(c + 3 * cStride, c30, c31, columns, overwrite);
+        if (firstRow <= 4 && rows > 4) UpdateRow<T, TVector, TSet>(c + 4 * cStride, c40, c41, columns, overwrite);
         if (rows > 5) UpdateRow<T, TVector, TSet>(c + 5 * cStride, c50, c51, columns, overwrite);
     }
 
@@ -198,7 +199,7 @@ public static partial class Gemm
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void NarrowMicroKernel<T, TVector, TSet>(int depth, T* a, nint aRowStride, nint aStep, T* b,
-        nint bStep, T* c, nint cStride, int rows, int columns, bool overwrite)
+        nint bStep, T* c, nint cStride, int firstRow, int rows, int columns, bool overwrite)
         where T : unmanaged where TVector : unmanaged where TSet : IVectorSet<T, TVector>
     {
         TVector c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
@@ -218,11 +219,11 @@ public static partial class Gemm
             b += bStep;
         }
 
-        Update<T, TVector, TSet>(c, c0, columns, overwrite);
-        if (rows > 1) Update<T, TVector, TSet>(c + cStride, c1, columns, overwrite);
-        if (rows > 2) Update<T, TVector, TSet>(c + 2 * cStride, c2, columns, overwrite);
-        if (rows > 3) Update<T, TVector, TSet>(c + 3 * cStride, c3, columns, overwrite);
-        if (rows > 4) Update<T, TVector, TSet>(c + 4 * cStride, c4, columns, overwrite);
+        if (firstRow == 0) Update<T, TVector, TSet>(c, c0, columns, overwrite);
+        if (firstRow <= 1 && rows > 1) Update<T, TVector, TSet>(c + cStride, c1, columns, overwrite);
+        if (firstRow <= 2 && rows > 2) Update<T, TVector, TSet>(c + 2 * cStride, c2, columns, overwrite);
+        if (firstRow <= 3 && rows > 3) Update<T, TVector, TSet>(c + 3 * cStride, c3, columns, overwrite);
+        if (firstRow <= 4 && rows > 4) Update<T, TVector, TSet>(c + 4 * cStride, c4, columns, overwrite);
         if (rows > 5) Update<T, TVector, TSet>(c + 5 * cStride, c5, columns, overwrite);
     }
 
