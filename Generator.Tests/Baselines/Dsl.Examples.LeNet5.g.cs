@@ -85,29 +85,27 @@ namespace Dsl.Examples
             private readonly T[] B6 = new T[10], dB6 = new T[10], vB6 = new T[10]; // Layer 6 biases (10)
 
             // Activations A{n} and their gradients dA{n}, (batchCapacity, features) for layer n.
-            private readonly T[] A1, dA1; // (n, 20×24×24)
+            // (None for layer 1: its output (n, 20×24×24) is pooled image by image from scratch.)
             private readonly T[] A2, dA2; // (n, 20×12×12)
-            private readonly T[] A3, dA3; // (n, 50×8×8)
+            // (None for layer 3: its output (n, 50×8×8) is pooled image by image from scratch.)
             private readonly T[] A4, dA4; // (n, 50×4×4)
             private readonly T[] A5, dA5; // (n, 500)
             private readonly T[] A6, dA6; // (n, 10)
-            private readonly global::Dsl.Layers.ConvWorkspace<T> Layer1Workspace; // im2col scratch per image chunk
+            private readonly global::Dsl.Layers.ConvWorkspace<T> Layer1Workspace; // im2col scratch per image chunk, and one image's output before pooling
             private readonly int[] M2; // (n, 20×12×12): index of each window's maximum in the layer's input
-            private readonly global::Dsl.Layers.ConvWorkspace<T> Layer3Workspace; // im2col scratch per image chunk
+            private readonly global::Dsl.Layers.ConvWorkspace<T> Layer3Workspace; // im2col scratch per image chunk, and one image's output before pooling
             private readonly int[] M4; // (n, 50×4×4): index of each window's maximum in the layer's input
 
             /// <summary>Plans buffers for minibatches of up to <paramref name="batchCapacity"/> images and draws the initial weights from <paramref name="seed"/>.</summary>
             public Cpu(int batchCapacity, int seed = 0) : base(batchCapacity)
             {
-                A1 = new T[batchCapacity * 11520]; dA1 = new T[batchCapacity * 11520];
                 A2 = new T[batchCapacity * 2880]; dA2 = new T[batchCapacity * 2880];
-                A3 = new T[batchCapacity * 3200]; dA3 = new T[batchCapacity * 3200];
                 A4 = new T[batchCapacity * 800]; dA4 = new T[batchCapacity * 800];
                 A5 = new T[batchCapacity * 500]; dA5 = new T[batchCapacity * 500];
                 A6 = new T[batchCapacity * 10]; dA6 = new T[batchCapacity * 10];
-                Layer1Workspace = new global::Dsl.Layers.ConvWorkspace<T>(Layer1Shape, batchCapacity);
+                Layer1Workspace = new global::Dsl.Layers.ConvWorkspace<T>(Layer1Shape, Layer2Shape, batchCapacity);
                 M2 = new int[batchCapacity * 2880];
-                Layer3Workspace = new global::Dsl.Layers.ConvWorkspace<T>(Layer3Shape, batchCapacity);
+                Layer3Workspace = new global::Dsl.Layers.ConvWorkspace<T>(Layer3Shape, Layer4Shape, batchCapacity);
                 M4 = new int[batchCapacity * 800];
                 Parameters = new global::Dsl.Cpu.Parameter<T>[]
                 {
@@ -140,16 +138,16 @@ namespace Dsl.Examples
             public override void Forward(global::System.ReadOnlySpan<T> images, int count)
             {
                 CheckBatch(images.Length, count, nameof(images));
-                // Layer 1: Conv(5, 5, 20, Tanh): images (n, 1×28×28) ⋆ W1 (20, 1, 5, 5) + B1 → A1 (n, 20×24×24) as pre-activations: layer 2 applies the Tanh after pooling
-                global::Dsl.Layers.Conv.Forward<T>(images, W1, B1, A1, count, Layer1Shape, global::Dsl.Activation.Identity, Layer1Workspace);
-                // Layer 2: MaxPool(2): A1 (n, 20×24×24) → A2 (n, 20×12×12), winners in M2
-                // then layer 1's Tanh on the maxima: max commutes with a non-decreasing function, and this evaluates it once per window.
-                global::Dsl.Layers.MaxPool.Forward<T>(A1, A2, M2, count, Layer2Shape, global::Dsl.Activation.Tanh);
-                // Layer 3: Conv(5, 5, 50, Tanh): A2 (n, 20×12×12) ⋆ W3 (50, 20, 5, 5) + B3 → A3 (n, 50×8×8) as pre-activations: layer 4 applies the Tanh after pooling
-                global::Dsl.Layers.Conv.Forward<T>(A2, W3, B3, A3, count, Layer3Shape, global::Dsl.Activation.Identity, Layer3Workspace);
-                // Layer 4: MaxPool(2): A3 (n, 50×8×8) → A4 (n, 50×4×4), winners in M4
-                // then layer 3's Tanh on the maxima: max commutes with a non-decreasing function, and this evaluates it once per window.
-                global::Dsl.Layers.MaxPool.Forward<T>(A3, A4, M4, count, Layer4Shape, global::Dsl.Activation.Tanh);
+                // Layer 1: Conv(5, 5, 20, Tanh): images (n, 1×28×28) ⋆ W1 (20, 1, 5, 5) + B1 → (20×24×24) one image at a time in scratch,
+                // which layer 2, MaxPool(2), pools into A2 (n, 20×12×12) with winners in M2; the Tanh follows on
+                // the maxima: max commutes with a non-decreasing function, and this evaluates it once per window.
+                global::Dsl.Layers.Conv.ForwardPooled<T>(images, W1, B1, A2, M2, count, Layer1Shape, Layer2Shape, global::Dsl.Activation.Tanh, Layer1Workspace);
+                // Layer 2: MaxPool(2): pooled image by image in layer 1's call above.
+                // Layer 3: Conv(5, 5, 50, Tanh): A2 (n, 20×12×12) ⋆ W3 (50, 20, 5, 5) + B3 → (50×8×8) one image at a time in scratch,
+                // which layer 4, MaxPool(2), pools into A4 (n, 50×4×4) with winners in M4; the Tanh follows on
+                // the maxima: max commutes with a non-decreasing function, and this evaluates it once per window.
+                global::Dsl.Layers.Conv.ForwardPooled<T>(A2, W3, B3, A4, M4, count, Layer3Shape, Layer4Shape, global::Dsl.Activation.Tanh, Layer3Workspace);
+                // Layer 4: MaxPool(2): pooled image by image in layer 3's call above.
                 // Layer 5: Dense(500, Tanh): A4 (n, 50×4×4 = 800) · W5 (800, 500) + B5 → A5 (n, 500)
                 global::Dsl.Layers.Dense.Forward<T>(A4, W5, B5, A5, count, 800, 500, global::Dsl.Activation.Tanh);
                 // Layer 6: Dense(10, Softmax): A5 (n, 500) · W6 (500, 10) + B6 → A6 (n, 10)
@@ -170,15 +168,15 @@ namespace Dsl.Examples
                 // Layer 5: dW5 = A4ᵀ·dA5 (800, 500), dB5 = Σ_rows dA5, dA4 = dA5·W5ᵀ (n, 800)
                 global::Dsl.Layers.Dense.Backward<T>(A4, W5, dA5, dW5, dB5, dA4, count, 800, 500);
                 global::Dsl.Layers.Regularization.AddGradient<T>(W5, dW5, l1, l2);
-                // Layer 4: dA4 ⊙= Tanh'(A4) on the maxima, then dA3 (n, 50×8×8) = dA4 routed to each window's winner M4, zero elsewhere
-                global::Dsl.Layers.MaxPool.BackwardThroughActivation<T>(dA4, A4, global::Dsl.Activation.Tanh, M4, dA3, count, Layer4Shape);
-                // Layer 3: dW3 = Σ dA3·im2col(A2)ᵀ, dB3 = Σ dA3, dA2 = col2im(W3ᵀ·dA3) (n, 20×12×12)
-                global::Dsl.Layers.Conv.Backward<T>(A2, W3, dA3, dW3, dB3, dA2, count, Layer3Shape, Layer3Workspace);
+                // Layer 4: MaxPool(2): routed image by image in layer 3's call below.
+                // Layers 4 and 3, image by image: dz = dA4 ⊙ Tanh'(A4) routed to each window's winner M4 (zero elsewhere) in scratch,
+                // then dW3 = Σ dz·im2col(A2)ᵀ, dB3 = Σ dz, dA2 = col2im(W3ᵀ·dz) (n, 20×12×12)
+                global::Dsl.Layers.Conv.BackwardPooled<T>(A2, W3, dA4, A4, global::Dsl.Activation.Tanh, M4, dW3, dB3, dA2, count, Layer3Shape, Layer4Shape, Layer3Workspace);
                 global::Dsl.Layers.Regularization.AddGradient<T>(W3, dW3, l1, l2);
-                // Layer 2: dA2 ⊙= Tanh'(A2) on the maxima, then dA1 (n, 20×24×24) = dA2 routed to each window's winner M2, zero elsewhere
-                global::Dsl.Layers.MaxPool.BackwardThroughActivation<T>(dA2, A2, global::Dsl.Activation.Tanh, M2, dA1, count, Layer2Shape);
-                // Layer 1: dW1 = Σ dA1·im2col(images)ᵀ, dB1 = Σ dA1
-                global::Dsl.Layers.Conv.Backward<T>(images, W1, dA1, dW1, dB1, default, count, Layer1Shape, Layer1Workspace);
+                // Layer 2: MaxPool(2): routed image by image in layer 1's call below.
+                // Layers 2 and 1, image by image: dz = dA2 ⊙ Tanh'(A2) routed to each window's winner M2 (zero elsewhere) in scratch,
+                // then dW1 = Σ dz·im2col(images)ᵀ, dB1 = Σ dz
+                global::Dsl.Layers.Conv.BackwardPooled<T>(images, W1, dA2, A2, global::Dsl.Activation.Tanh, M2, dW1, dB1, default, count, Layer1Shape, Layer2Shape, Layer1Workspace);
                 global::Dsl.Layers.Regularization.AddGradient<T>(W1, dW1, l1, l2);
             }
 

@@ -37,30 +37,56 @@ namespace Dsl.Generator.Emit
             w.Line();
         }
 
-        public override void CpuFields(SourceWriter w, LayerModel layer) =>
-            w.Line($"private readonly global::Dsl.Layers.ConvWorkspace<T> Layer{layer.Number}Workspace; // im2col scratch per image chunk");
+        public override void CpuFields(SourceWriter w, LayerModel layer, LayerModel? next) =>
+            w.Line($"private readonly global::Dsl.Layers.ConvWorkspace<T> Layer{layer.Number}Workspace; // im2col scratch per image chunk"
+                   + (PooledInScratch(layer, next) ? ", and one image's output before pooling" : string.Empty));
 
-        public override void CpuAllocate(SourceWriter w, LayerModel layer) =>
-            w.Line($"Layer{layer.Number}Workspace = new global::Dsl.Layers.ConvWorkspace<T>(Layer{layer.Number}Shape, batchCapacity);");
+        public override void CpuAllocate(SourceWriter w, LayerModel layer, LayerModel? next)
+        {
+            int n = layer.Number;
+            w.Line(PooledInScratch(layer, next)
+                ? $"Layer{n}Workspace = new global::Dsl.Layers.ConvWorkspace<T>(Layer{n}Shape, Layer{n + 1}Shape, batchCapacity);"
+                : $"Layer{n}Workspace = new global::Dsl.Layers.ConvWorkspace<T>(Layer{n}Shape, batchCapacity);");
+        }
 
         public override void CpuForward(SourceWriter w, LayerModel layer, LayerModel? previous, LayerModel? next)
         {
             var conv = (ConvLayer)layer;
             int n = conv.Number;
-            bool deferred = PoolsBeforeActivation(conv, next);
-            w.Line($"// Layer {n}: {conv.Declaration}: {CpuInput(conv)} (n, {conv.Input}) ⋆ W{n} ({conv.Filters}, {conv.Input.Channels}, {conv.KernelHeight}, {conv.KernelWidth}) + B{n} → A{n} (n, {conv.Output})"
-                   + (deferred ? $" as pre-activations: layer {n + 1} applies the {conv.Activation} after pooling" : string.Empty));
-            w.Line($"global::Dsl.Layers.Conv.Forward<T>({CpuInput(conv)}, W{n}, B{n}, A{n}, count, Layer{n}Shape, {ActivationName(deferred ? ActivationKind.Identity : conv.Activation)}, Layer{n}Workspace);");
+            string product = $"{CpuInput(conv)} (n, {conv.Input}) ⋆ W{n} ({conv.Filters}, {conv.Input.Channels}, {conv.KernelHeight}, {conv.KernelWidth}) + B{n}";
+            if (PooledInScratch(conv, next))
+            {
+                var pool = (MaxPoolLayer)next!;
+                w.Line($"// Layer {n}: {conv.Declaration}: {product} → ({conv.Output}) one image at a time in scratch,");
+                w.Line($"// which layer {n + 1}, {pool.Declaration}, pools into A{n + 1} (n, {pool.Output}) with winners in M{n + 1}"
+                       + (conv.Activation == ActivationKind.Identity ? "." : $"; the {conv.Activation} follows on"));
+                if (conv.Activation != ActivationKind.Identity)
+                    w.Line("// the maxima: max commutes with a non-decreasing function, and this evaluates it once per window.");
+                w.Line($"global::Dsl.Layers.Conv.ForwardPooled<T>({CpuInput(conv)}, W{n}, B{n}, A{n + 1}, M{n + 1}, count, Layer{n}Shape, Layer{n + 1}Shape, {ActivationName(conv.Activation)}, Layer{n}Workspace);");
+                return;
+            }
+            w.Line($"// Layer {n}: {conv.Declaration}: {product} → A{n} (n, {conv.Output})");
+            w.Line($"global::Dsl.Layers.Conv.Forward<T>({CpuInput(conv)}, W{n}, B{n}, A{n}, count, Layer{n}Shape, {ActivationName(conv.Activation)}, Layer{n}Workspace);");
         }
 
-        public override void CpuBackward(SourceWriter w, LayerModel layer, LayerModel? previous)
+        public override void CpuBackward(SourceWriter w, LayerModel layer, LayerModel? previous, LayerModel? next)
         {
             var conv = (ConvLayer)layer;
             int n = conv.Number;
             bool first = n == 1;
-            w.Line($"// Layer {n}: dW{n} = Σ dA{n}·im2col({CpuInput(conv)})ᵀ, dB{n} = Σ dA{n}"
-                   + (first ? string.Empty : $", dA{n - 1} = col2im(W{n}ᵀ·dA{n}) (n, {conv.Input})"));
-            w.Line($"global::Dsl.Layers.Conv.Backward<T>({CpuInput(conv)}, W{n}, dA{n}, dW{n}, dB{n}, {(first ? "default" : "dA" + (n - 1))}, count, Layer{n}Shape, Layer{n}Workspace);");
+            string inputGradient = first ? "default" : "dA" + (n - 1);
+            if (PooledInScratch(conv, next))
+            {
+                w.Line($"// Layers {n + 1} and {n}, image by image: dz = dA{n + 1} ⊙ {conv.Activation}'(A{n + 1}) routed to each window's winner M{n + 1} (zero elsewhere) in scratch,");
+                w.Line($"// then dW{n} = Σ dz·im2col({CpuInput(conv)})ᵀ, dB{n} = Σ dz" + (first ? string.Empty : $", dA{n - 1} = col2im(W{n}ᵀ·dz) (n, {conv.Input})"));
+                w.Line($"global::Dsl.Layers.Conv.BackwardPooled<T>({CpuInput(conv)}, W{n}, dA{n + 1}, A{n + 1}, {ActivationName(conv.Activation)}, M{n + 1}, dW{n}, dB{n}, {inputGradient}, count, Layer{n}Shape, Layer{n + 1}Shape, Layer{n}Workspace);");
+            }
+            else
+            {
+                w.Line($"// Layer {n}: dW{n} = Σ dA{n}·im2col({CpuInput(conv)})ᵀ, dB{n} = Σ dA{n}"
+                       + (first ? string.Empty : $", dA{n - 1} = col2im(W{n}ᵀ·dA{n}) (n, {conv.Input})"));
+                w.Line($"global::Dsl.Layers.Conv.Backward<T>({CpuInput(conv)}, W{n}, dA{n}, dW{n}, dB{n}, {inputGradient}, count, Layer{n}Shape, Layer{n}Workspace);");
+            }
             w.Line($"global::Dsl.Layers.Regularization.AddGradient<T>(W{n}, dW{n}, l1, l2);");
         }
 

@@ -30,7 +30,7 @@ namespace Dsl.Generator.Emit
             w.Line($"global::Dsl.Layers.Dense.Forward<T>({CpuInput(dense)}, W{n}, B{n}, A{n}, count, {Sizes.Of(dense.Input.Size)}, {Sizes.Of(units)}, {ActivationName(dense.Activation)});");
         }
 
-        public override void CpuBackward(SourceWriter w, LayerModel dense, LayerModel? previous)
+        public override void CpuBackward(SourceWriter w, LayerModel dense, LayerModel? previous, LayerModel? next)
         {
             int n = dense.Number;
             string input = CpuInput(dense);

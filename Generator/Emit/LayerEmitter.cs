@@ -32,12 +32,12 @@ namespace Dsl.Generator.Emit
         }
 
         /// <summary>CPU fields beyond parameters and activations (e.g. scratch, pooling winners).</summary>
-        public virtual void CpuFields(SourceWriter w, LayerModel layer)
+        public virtual void CpuFields(SourceWriter w, LayerModel layer, LayerModel? next)
         {
         }
 
         /// <summary>CPU constructor lines that allocate <see cref="CpuFields"/>, given <c>batchCapacity</c>.</summary>
-        public virtual void CpuAllocate(SourceWriter w, LayerModel layer)
+        public virtual void CpuAllocate(SourceWriter w, LayerModel layer, LayerModel? next)
         {
         }
 
@@ -62,23 +62,22 @@ namespace Dsl.Generator.Emit
         }
 
         /// <summary>The layer's forward pass on the CPU; <paramref name="previous"/> and <paramref name="next"/> are its
-        /// neighbours (null at the ends), for the fusions that span two layers (<see cref="PoolsBeforeActivation"/>).</summary>
+        /// neighbours (null at the ends), for the fusions that span two layers (<see cref="PooledInScratch"/>).</summary>
         public abstract void CpuForward(SourceWriter w, LayerModel layer, LayerModel? previous, LayerModel? next);
 
         /// <summary>
-        /// Whether the CPU path applies <paramref name="layer"/>'s activation after the max-pooling that follows it rather
-        /// than before: f(max z) = max f(z) for a non-decreasing f, so the conv leaves its pre-activations, and the pool
-        /// evaluates f (forward) and f' (backward) on one value per window instead of every output.
+        /// Whether the CPU path runs <paramref name="layer"/>, a convolution, and the max-pooling that follows it as one
+        /// call, image by image: each image's convolution output stays in cache-sized scratch (the layer has no A{n} or
+        /// dA{n}), and its activation comes after the pooling, f(max z) = max f(z) for a non-decreasing f, so f (forward)
+        /// and f' (backward) are evaluated on one value per window instead of every output.
         /// </summary>
-        public static bool PoolsBeforeActivation(LayerModel layer, LayerModel? next) =>
-            layer is ConvLayer && next is MaxPoolLayer &&
-            layer.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh or ActivationKind.Relu;
+        public static bool PooledInScratch(LayerModel layer, LayerModel? next) => layer is ConvLayer && next is MaxPoolLayer;
 
         /// <summary>
         /// Parameter gradients, and dA{n-1} = dL/dA{n-1} unless this is the first layer; or, when
         /// <see cref="FusesPreviousActivation"/>, dA{n-1} already through <paramref name="previous"/>'s activation.
         /// </summary>
-        public abstract void CpuBackward(SourceWriter w, LayerModel layer, LayerModel? previous);
+        public abstract void CpuBackward(SourceWriter w, LayerModel layer, LayerModel? previous, LayerModel? next);
 
         /// <summary>Whether <see cref="CpuBackward"/> applies the previous layer's activation derivative itself, so the
         /// network must not apply it again.</summary>

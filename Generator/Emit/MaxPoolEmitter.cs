@@ -19,10 +19,10 @@ namespace Dsl.Generator.Emit
             w.Line();
         }
 
-        public override void CpuFields(SourceWriter w, LayerModel layer) =>
+        public override void CpuFields(SourceWriter w, LayerModel layer, LayerModel? next) =>
             w.Line($"private readonly int[] M{layer.Number}; // (n, {layer.Output}): index of each window's maximum in the layer's input");
 
-        public override void CpuAllocate(SourceWriter w, LayerModel layer) =>
+        public override void CpuAllocate(SourceWriter w, LayerModel layer, LayerModel? next) =>
             w.Line($"M{layer.Number} = new int[batchCapacity * {Sizes.Of(layer.Output.Size)}];");
 
         public override void GpuFields(SourceWriter w, LayerModel layer) =>
@@ -35,18 +35,18 @@ namespace Dsl.Generator.Emit
         {
             var pool = (MaxPoolLayer)layer;
             int n = pool.Number;
-            w.Line($"// Layer {n}: {pool.Declaration}: {CpuInput(pool)} (n, {pool.Input}) → A{n} (n, {pool.Output}), winners in M{n}");
-            if (previous is not null && PoolsBeforeActivation(previous, pool))
+            if (previous is not null && PooledInScratch(previous, pool))
             {
-                w.Line($"// then layer {n - 1}'s {previous.Activation} on the maxima: max commutes with a non-decreasing function, and this evaluates it once per window.");
-                w.Line($"global::Dsl.Layers.MaxPool.Forward<T>({CpuInput(pool)}, A{n}, M{n}, count, Layer{n}Shape, {ActivationName(previous.Activation)});");
+                w.Line($"// Layer {n}: {pool.Declaration}: pooled image by image in layer {n - 1}'s call above.");
+                return;
             }
-            else w.Line($"global::Dsl.Layers.MaxPool.Forward<T>({CpuInput(pool)}, A{n}, M{n}, count, Layer{n}Shape);");
+            w.Line($"// Layer {n}: {pool.Declaration}: {CpuInput(pool)} (n, {pool.Input}) → A{n} (n, {pool.Output}), winners in M{n}");
+            w.Line($"global::Dsl.Layers.MaxPool.Forward<T>({CpuInput(pool)}, A{n}, M{n}, count, Layer{n}Shape);");
         }
 
         public override bool FusesPreviousActivation => true;
 
-        public override void CpuBackward(SourceWriter w, LayerModel layer, LayerModel? previous)
+        public override void CpuBackward(SourceWriter w, LayerModel layer, LayerModel? previous, LayerModel? next)
         {
             int n = layer.Number;
             if (previous is null)
@@ -54,10 +54,9 @@ namespace Dsl.Generator.Emit
                 w.Line($"// Layer 1: {((MaxPoolLayer)layer).Declaration} has no parameters and nothing before it: no gradient to pass on.");
                 return;
             }
-            if (PoolsBeforeActivation(previous, layer))
+            if (PooledInScratch(previous, layer))
             {
-                w.Line($"// Layer {n}: dA{n} ⊙= {previous.Activation}'(A{n}) on the maxima, then dA{n - 1} (n, {layer.Input}) = dA{n} routed to each window's winner M{n}, zero elsewhere");
-                w.Line($"global::Dsl.Layers.MaxPool.BackwardThroughActivation<T>(dA{n}, A{n}, {ActivationName(previous.Activation)}, M{n}, dA{n - 1}, count, Layer{n}Shape);");
+                w.Line($"// Layer {n}: {((MaxPoolLayer)layer).Declaration}: routed image by image in layer {n - 1}'s call below.");
                 return;
             }
             w.Line($"// Layer {n}: dA{n - 1} (n, {layer.Input}) = dA{n} routed to each window's winner M{n}, zero elsewhere{Through(previous)}");

@@ -126,6 +126,9 @@ namespace Dsl.Generator.Emit
             ? $"new[] {{ {shape.Width} }}"
             : $"new[] {{ {shape.Channels}, {shape.Height}, {shape.Width} }}";
 
+        /// <summary>The layer after layer index <paramref name="i"/>, or null for the last.</summary>
+        private static LayerModel? Next(NetworkModel network, int i) => i + 1 < network.Layers.Length ? network.Layers[i + 1] : null;
+
         private static void CpuClass(SourceWriter w, NetworkModel network)
         {
             LayerModel last = network.Layers[network.Layers.Length - 1];
@@ -143,17 +146,26 @@ namespace Dsl.Generator.Emit
             }
             w.Line();
             w.Line("// Activations A{n} and their gradients dA{n}, (batchCapacity, features) for layer n.");
-            foreach (LayerModel layer in network.Layers)
-                w.Line($"private readonly T[] A{layer.Number}, dA{layer.Number}; // (n, {layer.Output})");
-            foreach (LayerModel layer in network.Layers) LayerEmitter.For(layer).CpuFields(w, layer);
+            for (int i = 0; i < network.Layers.Length; i++)
+            {
+                LayerModel layer = network.Layers[i];
+                if (LayerEmitter.PooledInScratch(layer, Next(network, i)))
+                    w.Line($"// (None for layer {layer.Number}: its output (n, {layer.Output}) is pooled image by image from scratch.)");
+                else w.Line($"private readonly T[] A{layer.Number}, dA{layer.Number}; // (n, {layer.Output})");
+            }
+            for (int i = 0; i < network.Layers.Length; i++) LayerEmitter.For(network.Layers[i]).CpuFields(w, network.Layers[i], Next(network, i));
             if (rbms.Count > 0) w.Line("private readonly ulong _samplingSeed; // keys the counter-based random numbers of pre-training");
             w.Line();
 
             w.Line("/// <summary>Plans buffers for minibatches of up to <paramref name=\"batchCapacity\"/> images and draws the initial weights from <paramref name=\"seed\"/>.</summary>");
             w.Open("public Cpu(int batchCapacity, int seed = 0) : base(batchCapacity)");
-            foreach (LayerModel layer in network.Layers)
-                w.Line($"A{layer.Number} = new T[batchCapacity * {layer.Output.Size}]; dA{layer.Number} = new T[batchCapacity * {layer.Output.Size}];");
-            foreach (LayerModel layer in network.Layers) LayerEmitter.For(layer).CpuAllocate(w, layer);
+            for (int i = 0; i < network.Layers.Length; i++)
+            {
+                LayerModel layer = network.Layers[i];
+                if (!LayerEmitter.PooledInScratch(layer, Next(network, i)))
+                    w.Line($"A{layer.Number} = new T[batchCapacity * {layer.Output.Size}]; dA{layer.Number} = new T[batchCapacity * {layer.Output.Size}];");
+            }
+            for (int i = 0; i < network.Layers.Length; i++) LayerEmitter.For(network.Layers[i]).CpuAllocate(w, network.Layers[i], Next(network, i));
             w.Line("Parameters = new global::Dsl.Cpu.Parameter<T>[]");
             w.Line("{");
             foreach (ParameterTensor p in AllParameters(network))
@@ -179,8 +191,7 @@ namespace Dsl.Generator.Emit
             w.Open("public override void Forward(global::System.ReadOnlySpan<T> images, int count)");
             w.Line("CheckBatch(images.Length, count, nameof(images));");
             for (int i = 0; i < network.Layers.Length; i++)
-                LayerEmitter.For(network.Layers[i]).CpuForward(w, network.Layers[i], i > 0 ? network.Layers[i - 1] : null,
-                    i + 1 < network.Layers.Length ? network.Layers[i + 1] : null);
+                LayerEmitter.For(network.Layers[i]).CpuForward(w, network.Layers[i], i > 0 ? network.Layers[i - 1] : null, Next(network, i));
             w.Close();
             w.Line();
 
@@ -198,7 +209,7 @@ namespace Dsl.Generator.Emit
                     w.Line($"// Layer {layer.Number}'s {layer.Activation}: dA{layer.Number} ⊙= f'(A{layer.Number}), giving dL/dz.");
                     w.Line($"global::Dsl.Cpu.Activations.Backward<T>({LayerEmitter.ActivationName(layer.Activation)}, new global::System.ReadOnlySpan<T>(A{layer.Number}, 0, count * {layer.Output.Size}), new global::System.Span<T>(dA{layer.Number}, 0, count * {layer.Output.Size}));");
                 }
-                LayerEmitter.For(layer).CpuBackward(w, layer, i > 0 ? network.Layers[i - 1] : null);
+                LayerEmitter.For(layer).CpuBackward(w, layer, i > 0 ? network.Layers[i - 1] : null, Next(network, i));
             }
             w.Close();
             w.Line();

@@ -27,7 +27,7 @@ namespace Dsl.Generator.Emit
             }).ToArray();
         }
 
-        public override void CpuFields(SourceWriter w, LayerModel layer)
+        public override void CpuFields(SourceWriter w, LayerModel layer, LayerModel? next)
         {
             int n = layer.Number;
             var rbm = (RbmLayer)layer;
@@ -39,7 +39,7 @@ namespace Dsl.Generator.Emit
             w.Line($"private uint _rbm{n}Updates;");
         }
 
-        public override void CpuAllocate(SourceWriter w, LayerModel layer)
+        public override void CpuAllocate(SourceWriter w, LayerModel layer, LayerModel? next)
         {
             int n = layer.Number;
             string hidden = "batchCapacity * " + Sizes.Of(layer.Output.Size), visible = "batchCapacity * " + Sizes.Of(layer.Input.Size);

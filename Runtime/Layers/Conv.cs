@@ -106,15 +106,37 @@ public sealed unsafe class ConvWorkspace<T> where T : unmanaged, IFloatingPointI
     private readonly T[] _partials;
     // [W | b], Filters × (PatchSize + 1), rebuilt by every forward pass.
     private readonly T[] _extendedWeights;
+    // Per chunk, when a max-pool follows: one image's pre-activations (forward) or their gradient (backward),
+    // F × Ho·Wo, which never leave the cache for a batch buffer.
+    private readonly T[]? _outputs;
 
     /// <summary>Allocates the scratch for batches of up to <paramref name="batchCapacity"/> images.</summary>
     /// <exception cref="ArgumentException">The shape is invalid.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchCapacity"/> is not positive.</exception>
-    public ConvWorkspace(ConvShape shape, int batchCapacity)
+    public ConvWorkspace(ConvShape shape, int batchCapacity) : this(shape, null, batchCapacity)
+    {
+    }
+
+    /// <summary>Allocates the scratch of a convolution followed by the max-pooling <paramref name="pool"/>, for
+    /// <see cref="Conv.ForwardPooled{T}"/> and <see cref="Conv.BackwardPooled{T}"/> (the unpooled calls work too).</summary>
+    /// <exception cref="ArgumentException">A shape is invalid, or the pooling's input is not the convolution's output.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchCapacity"/> is not positive.</exception>
+    public ConvWorkspace(ConvShape shape, PoolShape pool, int batchCapacity) : this(shape, (PoolShape?)pool, batchCapacity)
+    {
+    }
+
+    private ConvWorkspace(ConvShape shape, PoolShape? pool, int batchCapacity)
     {
         shape.Validate(nameof(shape));
+        if (pool is { } p)
+        {
+            p.Validate(nameof(pool));
+            if (p.Channels != shape.Filters || p.Height != shape.OutputHeight || p.Width != shape.OutputWidth)
+                throw new ArgumentException($"The pooling {p} does not take the output of the convolution {shape}.", nameof(pool));
+        }
         ArgumentOutOfRangeException.ThrowIfLessThan(batchCapacity, 1);
         Shape = shape;
+        Pool = pool;
         BatchCapacity = batchCapacity;
         ChunkCapacity = Conv.ChunkCount(shape, batchCapacity);
         int extended = shape.PatchSize + 1, pixels = shape.OutputPixels;
@@ -125,12 +147,20 @@ public sealed unsafe class ConvWorkspace<T> where T : unmanaged, IFloatingPointI
         _columns = AllocateAligned(checked(ChunkCapacity * ColumnsLength), out _columnsStart);
         _partials = AllocateAligned(checked(ChunkCapacity * PartialLength), out _partialsStart);
         _extendedWeights = AllocateAligned(PartialLength, out _extendedWeightsStart);
+        if (pool is not null)
+        {
+            OutputLength = RoundToLines(shape.OutputSize);
+            _outputs = AllocateAligned(checked(ChunkCapacity * OutputLength), out _outputsStart);
+        }
         for (int chunk = 0; chunk < ChunkCapacity; chunk++)
             new Span<T>(Columns(chunk) + shape.PatchSize * pixels, pixels).Fill(T.One);
     }
 
     /// <summary>The geometry this scratch is sized for; the layer's calls must pass the same.</summary>
     public ConvShape Shape { get; }
+
+    /// <summary>The max-pooling that follows, when the workspace serves the pooled calls.</summary>
+    public PoolShape? Pool { get; }
 
     /// <summary>The largest batch the calls may pass.</summary>
     public int BatchCapacity { get; }
@@ -144,14 +174,19 @@ public sealed unsafe class ConvWorkspace<T> where T : unmanaged, IFloatingPointI
     /// <summary>Elements per chunk of the partial gradients, F·(PatchSize + 1) rounded up to a cache line.</summary>
     internal int PartialLength { get; }
 
+    /// <summary>Elements per chunk of the pooled calls' output scratch, F·Ho·Wo rounded up to a cache line.</summary>
+    internal int OutputLength { get; }
+
     // Where the aligned part of each pinned array starts.
-    private readonly int _columnsStart, _partialsStart, _extendedWeightsStart;
+    private readonly int _columnsStart, _partialsStart, _extendedWeightsStart, _outputsStart;
 
     internal T* Columns(int chunk) => (T*)Unsafe.AsPointer(ref _columns[_columnsStart + chunk * ColumnsLength]);
 
     internal T* Partial(int chunk) => (T*)Unsafe.AsPointer(ref _partials[_partialsStart + chunk * PartialLength]);
 
     internal T* ExtendedWeights => (T*)Unsafe.AsPointer(ref _extendedWeights[_extendedWeightsStart]);
+
+    internal T* Output(int chunk) => (T*)Unsafe.AsPointer(ref _outputs![_outputsStart + chunk * OutputLength]);
 
     private const int CacheLine = 64;
 
@@ -178,6 +213,11 @@ public sealed unsafe class ConvWorkspace<T> where T : unmanaged, IFloatingPointI
     internal int Count, Chunks;
     internal Activation Activation;
     internal bool ParallelProducts;
+    // The pooled calls': the pooling's output y or gradient dy (batch buffers; Y and OutputGradient stay null), its
+    // argmax, and whether a chunk met an argmax outside its plane.
+    internal T* Pooled, PooledGradient;
+    internal int* Argmax;
+    internal int InvalidArgmax;
 
     /// <summary>Runs every chunk on the calling thread, in order, as on a one-core machine (for tests: the results
     /// must not change).</summary>
@@ -206,13 +246,28 @@ public sealed unsafe class ConvWorkspace<T> where T : unmanaged, IFloatingPointI
     /// <summary>Forgets the call's pointers.</summary>
     internal void Clear()
     {
-        X = Y = Weights = OutputGradient = InputGradient = null;
+        X = Y = Weights = OutputGradient = InputGradient = Pooled = PooledGradient = null;
+        Argmax = null;
     }
 
     internal void Check(in ConvShape shape, int count)
     {
         if (shape != Shape)
             throw new ArgumentException($"The workspace was sized for {Shape}, not {shape}.", nameof(shape));
+        CheckCount(count);
+    }
+
+    internal void Check(in ConvShape shape, in PoolShape pool, int count)
+    {
+        Check(shape, count);
+        if (Pool is not { } own)
+            throw new ArgumentException($"The workspace of {Shape} was not sized for a max-pooling; construct it with the {nameof(PoolShape)}.", nameof(pool));
+        if (pool != own)
+            throw new ArgumentException($"The workspace was sized for the pooling {own}, not {pool}.", nameof(pool));
+    }
+
+    private void CheckCount(int count)
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (count > BatchCapacity)
             throw new ArgumentOutOfRangeException(nameof(count), count, $"The workspace holds batches of up to {BatchCapacity} images.");
@@ -279,37 +334,64 @@ public static class Conv
     {
         ArgumentNullException.ThrowIfNull(workspace);
         workspace.Check(shape, count);
-        if (activation is not (Activation.Identity or Activation.Sigmoid or Activation.Tanh or Activation.Relu))
-            throw new ArgumentException($"A convolution cannot apply {activation}.", nameof(activation));
+        CheckActivation(activation);
         RequireLength(x.Length, (long)count * shape.InputSize, nameof(x));
         RequireLength(weights.Length, shape.WeightCount, nameof(weights));
         RequireLength(bias.Length, shape.Filters, nameof(bias));
         RequireLength(y.Length, (long)count * shape.OutputSize, nameof(y));
         if (count == 0) return;
 
-        int patch = shape.PatchSize, filters = shape.Filters;
-        var extended = new Span<T>(workspace.ExtendedWeights, shape.Filters * (shape.PatchSize + 1));
-        for (int f = 0; f < filters; f++)
-        {
-            weights.Slice(f * patch, patch).CopyTo(extended.Slice(f * (patch + 1), patch));
-            extended[f * (patch + 1) + patch] = bias[f];
-        }
-
+        ExtendWeights(weights, bias, workspace);
         fixed (T* xPointer = x, yPointer = y)
         {
             workspace.X = xPointer;
             workspace.Y = yPointer;
-            workspace.Count = count;
-            workspace.Activation = activation;
-            workspace.Chunks = ChunkCount(shape, count);
-            try
-            {
-                workspace.RunChunks(forward: true);
-            }
-            finally
-            {
-                workspace.Clear();
-            }
+            Run(workspace, count, activation, forward: true);
+        }
+    }
+
+    /// <summary>
+    /// A convolution followed by a max-pooling, image by image: pooled = f(maxpool(conv(x, W) + b)) and the pooling's
+    /// argmax, exactly as <see cref="Forward{T}"/> with Identity then <see cref="MaxPool.Forward{T}(ReadOnlySpan{T}, Span{T}, Span{int}, int, in PoolShape, Activation)"/>
+    /// with f compute them, bit for bit. Each image's pre-activations stay in the workspace's cache-sized scratch instead
+    /// of passing through a batch buffer, and f, non-decreasing, is evaluated once per window.
+    /// </summary>
+    /// <param name="x">Inputs (count, C, H, W).</param>
+    /// <param name="weights">Filters (F, C, kh, kw).</param>
+    /// <param name="bias">Biases (F).</param>
+    /// <param name="pooled">The pooling's outputs (count, F, Ho', Wo'), overwritten.</param>
+    /// <param name="argmax">For each pooled output, the index of its window's maximum in the convolution's output
+    /// (count, F, Ho, Wo), which is never stored, overwritten.</param>
+    /// <param name="count">Images in the batch, at most the workspace's capacity.</param>
+    /// <param name="shape">The convolution's geometry, the workspace's.</param>
+    /// <param name="pool">The pooling's geometry, the workspace's.</param>
+    /// <param name="activation">The convolution's f: Identity, Sigmoid, Tanh or Relu.</param>
+    /// <param name="workspace">The layer's scratch, constructed with <paramref name="pool"/>.</param>
+    /// <exception cref="ArgumentException">A span is too short, a shape is not the workspace's, or the activation is
+    /// Softmax.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The count is negative or beyond the workspace's capacity.</exception>
+    public static unsafe void ForwardPooled<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, ReadOnlySpan<T> bias, Span<T> pooled,
+        Span<int> argmax, int count, in ConvShape shape, in PoolShape pool, Activation activation, ConvWorkspace<T> workspace)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        workspace.Check(shape, pool, count);
+        CheckActivation(activation);
+        RequireLength(x.Length, (long)count * shape.InputSize, nameof(x));
+        RequireLength(weights.Length, shape.WeightCount, nameof(weights));
+        RequireLength(bias.Length, shape.Filters, nameof(bias));
+        RequireLength(pooled.Length, (long)count * pool.OutputSize, nameof(pooled));
+        RequireLength(argmax.Length, (long)count * pool.OutputSize, nameof(argmax));
+        if (count == 0) return;
+
+        ExtendWeights(weights, bias, workspace);
+        fixed (T* xPointer = x, pooledPointer = pooled)
+        fixed (int* argmaxPointer = argmax)
+        {
+            workspace.X = xPointer;
+            workspace.Pooled = pooledPointer;
+            workspace.Argmax = argmaxPointer;
+            Run(workspace, count, activation, forward: true);
         }
     }
 
@@ -326,40 +408,141 @@ public static class Conv
     {
         ArgumentNullException.ThrowIfNull(workspace);
         workspace.Check(shape, count);
-        RequireLength(x.Length, (long)count * shape.InputSize, nameof(x));
-        RequireLength(weights.Length, shape.WeightCount, nameof(weights));
+        CheckBackwardOperands(x, weights, weightGradient, biasGradient, inputGradient, count, shape);
         RequireLength(outputGradient.Length, (long)count * shape.OutputSize, nameof(outputGradient));
-        RequireLength(weightGradient.Length, shape.WeightCount, nameof(weightGradient));
-        RequireLength(biasGradient.Length, shape.Filters, nameof(biasGradient));
-        if (!inputGradient.IsEmpty) RequireLength(inputGradient.Length, (long)count * shape.InputSize, nameof(inputGradient));
         if (count == 0)
         {
-            weightGradient[..shape.WeightCount].Clear();
-            biasGradient[..shape.Filters].Clear();
+            ClearGradients(weightGradient, biasGradient, shape);
             return;
         }
 
-        int chunks = ChunkCount(shape, count);
         fixed (T* xPointer = x, wPointer = weights, dzPointer = outputGradient, dxPointer = inputGradient)
         {
             workspace.X = xPointer;
             workspace.Weights = wPointer;
             workspace.OutputGradient = dzPointer;
             workspace.InputGradient = inputGradient.IsEmpty ? null : dxPointer;
-            workspace.Count = count;
-            workspace.Chunks = chunks;
-            try
-            {
-                workspace.RunChunks(forward: false);
-            }
-            finally
-            {
-                workspace.Clear();
-            }
+            Run(workspace, count, Activation.Identity, forward: false);
+        }
+        SumPartials(workspace, ChunkCount(shape, count), weightGradient, biasGradient);
+    }
+
+    /// <summary>
+    /// The backward pass of <see cref="ForwardPooled{T}"/>, given the pooling's output gradient dy: dy ⊙= f'(pooled) in
+    /// place, routed to each window's winner, then dW, db and (unless <paramref name="inputGradient"/> is empty) dx as
+    /// <see cref="Backward{T}"/> computes them from that routed gradient, which never passes through a batch buffer.
+    /// Bit for bit the same as <see cref="MaxPool.BackwardThroughActivation{T}"/> followed by <see cref="Backward{T}"/>.
+    /// </summary>
+    /// <param name="x">The convolution's inputs (count, C, H, W).</param>
+    /// <param name="weights">Filters (F, C, kh, kw).</param>
+    /// <param name="pooledGradient">dy (count, F, Ho', Wo'), multiplied by f'(pooled) in place.</param>
+    /// <param name="pooled">The forward pass's pooled outputs; may be empty when <paramref name="activation"/> is Identity.</param>
+    /// <param name="activation">The convolution's f, as in the forward pass.</param>
+    /// <param name="argmax">The forward pass's argmax.</param>
+    /// <param name="weightGradient">dW (F, C, kh, kw), overwritten.</param>
+    /// <param name="biasGradient">db (F), overwritten.</param>
+    /// <param name="inputGradient">dx (count, C, H, W), overwritten; empty for the first layer.</param>
+    /// <param name="count">Images in the batch.</param>
+    /// <param name="shape">The convolution's geometry, the workspace's.</param>
+    /// <param name="pool">The pooling's geometry, the workspace's.</param>
+    /// <param name="workspace">The layer's scratch, constructed with <paramref name="pool"/>.</param>
+    /// <exception cref="ArgumentException">A span is too short, a shape is not the workspace's, the activation is
+    /// Softmax, the gradient overlaps the pooled outputs, or an argmax lies outside its channel plane.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The count is negative or beyond the workspace's capacity.</exception>
+    public static unsafe void BackwardPooled<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, Span<T> pooledGradient,
+        ReadOnlySpan<T> pooled, Activation activation, ReadOnlySpan<int> argmax, Span<T> weightGradient, Span<T> biasGradient,
+        Span<T> inputGradient, int count, in ConvShape shape, in PoolShape pool, ConvWorkspace<T> workspace)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        workspace.Check(shape, pool, count);
+        CheckActivation(activation);
+        CheckBackwardOperands(x, weights, weightGradient, biasGradient, inputGradient, count, shape);
+        RequireLength(pooledGradient.Length, (long)count * pool.OutputSize, nameof(pooledGradient));
+        if (activation != Activation.Identity) RequireLength(pooled.Length, (long)count * pool.OutputSize, nameof(pooled));
+        RequireLength(argmax.Length, (long)count * pool.OutputSize, nameof(argmax));
+        if (activation != Activation.Identity && pooledGradient.Overlaps(pooled))
+            throw new ArgumentException("The pooled gradient must not overlap the pooled outputs.", nameof(pooledGradient));
+        if (count == 0)
+        {
+            ClearGradients(weightGradient, biasGradient, shape);
+            return;
         }
 
-        // Sum the partials in chunk order into the first, then copy it out: [dW | db] is F × (PatchSize + 1).
-        int patch = shape.PatchSize, filters = shape.Filters, length = filters * (patch + 1);
+        fixed (T* xPointer = x, wPointer = weights, dyPointer = pooledGradient, yPointer = pooled, dxPointer = inputGradient)
+        fixed (int* argmaxPointer = argmax)
+        {
+            workspace.X = xPointer;
+            workspace.Weights = wPointer;
+            workspace.PooledGradient = dyPointer;
+            workspace.Pooled = yPointer;
+            workspace.Argmax = argmaxPointer;
+            workspace.InputGradient = inputGradient.IsEmpty ? null : dxPointer;
+            workspace.InvalidArgmax = 0;
+            Run(workspace, count, activation, forward: false);
+        }
+        if (workspace.InvalidArgmax != 0)
+            throw new ArgumentException("An argmax lies outside the channel plane of its output.", nameof(argmax));
+        SumPartials(workspace, ChunkCount(shape, count), weightGradient, biasGradient);
+    }
+
+    private static void CheckActivation(Activation activation)
+    {
+        if (activation is not (Activation.Identity or Activation.Sigmoid or Activation.Tanh or Activation.Relu))
+            throw new ArgumentException($"A convolution cannot apply {activation}.", nameof(activation));
+    }
+
+    private static void CheckBackwardOperands<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, Span<T> weightGradient,
+        Span<T> biasGradient, Span<T> inputGradient, int count, in ConvShape shape)
+    {
+        RequireLength(x.Length, (long)count * shape.InputSize, nameof(x));
+        RequireLength(weights.Length, shape.WeightCount, nameof(weights));
+        RequireLength(weightGradient.Length, shape.WeightCount, nameof(weightGradient));
+        RequireLength(biasGradient.Length, shape.Filters, nameof(biasGradient));
+        if (!inputGradient.IsEmpty) RequireLength(inputGradient.Length, (long)count * shape.InputSize, nameof(inputGradient));
+    }
+
+    private static void ClearGradients<T>(Span<T> weightGradient, Span<T> biasGradient, in ConvShape shape)
+    {
+        weightGradient[..shape.WeightCount].Clear();
+        biasGradient[..shape.Filters].Clear();
+    }
+
+    /// <summary>Writes [W | b], F × (PatchSize + 1), into the workspace: one row per filter, its bias last.</summary>
+    private static unsafe void ExtendWeights<T>(ReadOnlySpan<T> weights, ReadOnlySpan<T> bias, ConvWorkspace<T> workspace)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int patch = workspace.Shape.PatchSize, filters = workspace.Shape.Filters;
+        var extended = new Span<T>(workspace.ExtendedWeights, filters * (patch + 1));
+        for (int f = 0; f < filters; f++)
+        {
+            weights.Slice(f * patch, patch).CopyTo(extended.Slice(f * (patch + 1), patch));
+            extended[f * (patch + 1) + patch] = bias[f];
+        }
+    }
+
+    /// <summary>Runs every chunk of a call whose operands are in the workspace, then forgets them.</summary>
+    private static void Run<T>(ConvWorkspace<T> workspace, int count, Activation activation, bool forward)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        workspace.Count = count;
+        workspace.Activation = activation;
+        workspace.Chunks = ChunkCount(workspace.Shape, count);
+        try
+        {
+            workspace.RunChunks(forward);
+        }
+        finally
+        {
+            workspace.Clear();
+        }
+    }
+
+    /// <summary>Sums the chunks' partial [dW | db] in chunk order and copies the total out.</summary>
+    private static unsafe void SumPartials<T>(ConvWorkspace<T> workspace, int chunks, Span<T> weightGradient, Span<T> biasGradient)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int patch = workspace.Shape.PatchSize, filters = workspace.Shape.Filters, length = filters * (patch + 1);
         var total = new Span<T>(workspace.Partial(0), length);
         for (int chunk = 1; chunk < chunks; chunk++)
             TensorPrimitives.Add(total, new ReadOnlySpan<T>(workspace.Partial(chunk), length), total);
@@ -371,7 +554,7 @@ public static class Conv
     }
 
     /// <summary>One chunk of the forward pass: for each of its images, the column matrix, then Y = [W | b]·[col; 1]
-    /// and f in place.</summary>
+    /// and f in place, or, for the pooled call, Y into the chunk's scratch, pooled from there.</summary>
     internal static unsafe void ForwardChunk<T>(ConvWorkspace<T> workspace, int chunk) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ConvShape shape = workspace.Shape;
@@ -379,25 +562,29 @@ public static class Conv
         int inputSize = shape.InputSize, outputSize = shape.OutputSize;
         (int start, int end) = WorkerPool.Part(workspace.Count, workspace.Chunks, chunk);
         T* columns = workspace.Columns(chunk);
+        bool pooled = workspace.Pooled != null;
         var a = new ReadOnlySpan<T>(workspace.ExtendedWeights, filters * extended);
         var b = new ReadOnlySpan<T>(columns, extended * pixels);
         for (int image = start; image < end; image++)
         {
             Im2Col.Lower(shape, workspace.X + (nint)image * inputSize, columns);
-            var y = new Span<T>(workspace.Y + (nint)image * outputSize, outputSize);
+            T* output = pooled ? workspace.Output(chunk) : workspace.Y + (nint)image * outputSize;
+            var y = new Span<T>(output, outputSize);
             Gemm.Multiply(false, false, filters, pixels, extended, a, b, y, accumulate: false, parallel: workspace.ParallelProducts);
-            if (workspace.Activation != Activation.Identity) Activations.Forward(workspace.Activation, y);
+            if (pooled) MaxPool.ForwardImage(workspace.Pool!.Value, output, image, workspace.Pooled, workspace.Argmax, workspace.Activation);
+            else if (workspace.Activation != Activation.Identity) Activations.Forward(workspace.Activation, y);
         }
     }
 
-    /// <summary>One chunk of the backward pass: for each of its images, the column matrix, the partial
-    /// [dW | db] += dZ·[col; 1]ᵀ, and, when wanted, dcol = Wᵀ·dZ (over the column matrix) raised into dx.</summary>
+    /// <summary>One chunk of the backward pass: for each of its images (for the pooled call, first the pooling's
+    /// gradient routed into the chunk's scratch), the column matrix, the partial [dW | db] += dZ·[col; 1]ᵀ, and, when
+    /// wanted, dcol = Wᵀ·dZ (over the column matrix) raised into dx.</summary>
     internal static unsafe void BackwardChunk<T>(ConvWorkspace<T> workspace, int chunk) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ConvShape shape = workspace.Shape;
         int filters = shape.Filters, pixels = shape.OutputPixels, patch = shape.PatchSize;
         int inputSize = shape.InputSize, outputSize = shape.OutputSize;
-        bool parallel = workspace.ParallelProducts;
+        bool parallel = workspace.ParallelProducts, pooled = workspace.PooledGradient != null;
         (int start, int end) = WorkerPool.Part(workspace.Count, workspace.Chunks, chunk);
         T* columns = workspace.Columns(chunk);
         var partial = new Span<T>(workspace.Partial(chunk), filters * (patch + 1));
@@ -405,8 +592,15 @@ public static class Conv
         var weights = new ReadOnlySpan<T>(workspace.Weights, shape.WeightCount);
         for (int image = start; image < end; image++)
         {
+            T* outputGradient = pooled ? workspace.Output(chunk) : workspace.OutputGradient + (nint)image * outputSize;
+            if (pooled)
+            {
+                if (!MaxPool.BackwardImage(workspace.Pool!.Value, workspace.PooledGradient, workspace.Pooled, workspace.Activation,
+                        workspace.Argmax, image, outputGradient))
+                    Volatile.Write(ref workspace.InvalidArgmax, 1);
+            }
             Im2Col.Lower(shape, workspace.X + (nint)image * inputSize, columns);
-            var dz = new ReadOnlySpan<T>(workspace.OutputGradient + (nint)image * outputSize, outputSize);
+            var dz = new ReadOnlySpan<T>(outputGradient, outputSize);
             // (Measured: this orientation, F rows, beats [col; 1]·dZᵀ with PatchSize + 1 rows, whose few columns fill
             // the register tile poorly when F is small.)
             Gemm.Multiply(false, true, filters, patch + 1, pixels, dz, columnMatrix,

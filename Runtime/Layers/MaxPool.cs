@@ -273,6 +273,33 @@ public static class MaxPool
         Activations.Forward(activation, new Span<T>(y + (nint)start * outputPlane, (end - start) * outputPlane));
     }
 
+    /// <summary>
+    /// Pools one image whose input (C, H, W) is at <paramref name="x"/>, which need not lie inside a batch buffer (a
+    /// convolution's per-image scratch): y and argmax point at the whole batch's outputs, and each argmax is the index
+    /// the winner would have in a batch buffer holding that input at image·C·H·W, as <see cref="Forward{T}(ReadOnlySpan{T}, Span{T}, Span{int}, int, in PoolShape, Activation)"/>
+    /// would record.
+    /// </summary>
+    internal static unsafe void ForwardImage<T>(in PoolShape shape, T* x, int image, T* y, int* argmax, Activation activation)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // The batch buffer this input would sit in: only the planes of this image are read through it.
+        T* batch = x - (nint)image * shape.InputSize;
+        PoolAndActivate(shape, batch, y, argmax, image * shape.Channels, (image + 1) * shape.Channels, activation);
+    }
+
+    /// <summary>
+    /// The backward pass of <see cref="ForwardImage{T}"/>: dy ⊙= f'(y) in place for this image, then the gradient
+    /// routed into the image's input gradient at <paramref name="dx"/> (C, H, W, overwritten), which need not lie
+    /// inside a batch buffer. dy, y and argmax point at the whole batch's. False if an argmax lies outside its plane.
+    /// </summary>
+    internal static unsafe bool BackwardImage<T>(in PoolShape shape, T* dy, T* y, Activation activation, int* argmax, int image, T* dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T* batch = dx - (nint)image * shape.InputSize;
+        var pass = new BackwardPass<T>(shape, dy, argmax, null, batch, Activation.Identity, y, activation);
+        return BackwardPlanes(pass, image * shape.Channels, (image + 1) * shape.Channels);
+    }
+
     private readonly unsafe struct BackwardPieces<T>(BackwardPass<T> pass, int planes, int pieces, int* invalid)
         : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
     {
