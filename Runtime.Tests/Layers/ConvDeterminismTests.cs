@@ -59,6 +59,58 @@ public sealed class ConvDeterminismTests
         }
     }
 
+    /// <summary>(C, H, W, F, kh, kw, count): stride 1 and no padding, where float products pack the column matrix
+    /// straight from each image (forward only with more filters than the GEMM reads B in place for).</summary>
+    public static TheoryData<int, int, int, int, int, int, int> PackedShapes => new()
+    {
+        { 1, 28, 28, 20, 5, 5, 21 },  // LeNet-5 conv1: output rows of 24, three blocks of 8
+        { 20, 12, 12, 50, 5, 5, 7 },  // LeNet-5 conv2: output rows of 8
+        { 3, 13, 11, 30, 2, 3, 80 },  // output rows of 9: blocks of 8 pixels cross rows
+        { 5, 9, 13, 33, 3, 3, 40 },   // 7×11 output, a partial last panel of columns
+        { 2, 6, 6, 40, 5, 5, 600 },   // 2×2 output: no whole block of 8 pixels
+    };
+
+    [Theory]
+    [MemberData(nameof(PackedShapes))]
+    public void Packing_from_the_image_gives_the_bits_of_lowering_first(int c, int h, int w, int f, int kh, int kw, int count)
+    {
+        var shape = new ConvShape(c, h, w, f, kh, kw, 1, 0);
+        Assert.True(Conv.ChunkCount(shape, count) > 1, "with one chunk the products run in parallel, from the lowered matrix");
+        var pool = new PoolShape(f, shape.OutputHeight, shape.OutputWidth, Math.Min(2, shape.OutputHeight), Math.Min(2, shape.OutputHeight));
+        var random = new Random(Randomize.Seed(shape, count));
+        float[] x = TestData.To<float>(TestData.Uniform(random, count * shape.InputSize));
+        float[] weights = TestData.To<float>(TestData.Uniform(random, shape.WeightCount));
+        float[] bias = TestData.To<float>(TestData.Uniform(random, shape.Filters));
+        float[] dz = TestData.To<float>(TestData.Uniform(random, count * shape.OutputSize));
+        float[] dy = TestData.To<float>(TestData.Uniform(random, count * pool.OutputSize));
+
+        (float[] Y, float[] Dw, float[] Db, float[] Dx, float[] Pooled, float[] PooledDw, float[] PooledDx) Once(bool lower)
+        {
+            var workspace = new ConvWorkspace<float>(shape, pool, count) { LowerColumns = lower };
+            var y = new float[count * shape.OutputSize];
+            float[] dw = new float[shape.WeightCount], db = new float[shape.Filters], dx = new float[x.Length];
+            Conv.Forward<float>(x, weights, bias, y, count, shape, Activation.Tanh, workspace);
+            Conv.Backward<float>(x, weights, dz, dw, db, dx, count, shape, workspace);
+            var pooled = new float[count * pool.OutputSize];
+            var argmax = new int[pooled.Length];
+            float[] pooledDw = new float[shape.WeightCount], pooledDx = new float[x.Length];
+            Conv.ForwardPooled<float>(x, weights, bias, pooled, argmax, count, shape, pool, Activation.Relu, workspace);
+            Conv.BackwardPooled<float>(x, weights, (float[])dy.Clone(), pooled, Activation.Relu, argmax, pooledDw,
+                new float[shape.Filters], pooledDx, count, shape, pool, workspace);
+            return (y, dw, db, dx, pooled, pooledDw, pooledDx);
+        }
+
+        var lowered = Once(lower: true);
+        var packed = Once(lower: false);
+        Assert.True(lowered.Y.AsSpan().SequenceEqual(packed.Y), $"{shape}: y differs");
+        Assert.True(lowered.Dw.AsSpan().SequenceEqual(packed.Dw), $"{shape}: dW differs");
+        Assert.True(lowered.Db.AsSpan().SequenceEqual(packed.Db), $"{shape}: db differs");
+        Assert.True(lowered.Dx.AsSpan().SequenceEqual(packed.Dx), $"{shape}: dx differs");
+        Assert.True(lowered.Pooled.AsSpan().SequenceEqual(packed.Pooled), $"{shape}: pooled outputs differ");
+        Assert.True(lowered.PooledDw.AsSpan().SequenceEqual(packed.PooledDw), $"{shape}: pooled dW differs");
+        Assert.True(lowered.PooledDx.AsSpan().SequenceEqual(packed.PooledDx), $"{shape}: pooled dx differs");
+    }
+
     [Fact]
     public void Serial_chunks_allocate_nothing()
     {

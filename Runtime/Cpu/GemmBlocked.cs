@@ -46,7 +46,7 @@ public static partial class Gemm
     /// (as long as the whole product when m = 1, a third of it at m = 20) and pays back through the L1 reuse of each
     /// packed panel by every row tile; a few row tiles still find B's rows in L1 when read in place.
     /// </summary>
-    private const int ReadBInPlaceRows = 24;
+    internal const int ReadBInPlaceRows = 24;
 
     private const int CacheLine = 64;
 
@@ -373,24 +373,7 @@ public static partial class Gemm
             Vector256<float> r2 = RowOrZero(s, sourceStride, 2, rows), r3 = RowOrZero(s, sourceStride, 3, rows);
             Vector256<float> r4 = RowOrZero(s, sourceStride, 4, rows), r5 = RowOrZero(s, sourceStride, 5, rows);
             Vector256<float> r6 = RowOrZero(s, sourceStride, 6, rows), r7 = RowOrZero(s, sourceStride, 7, rows);
-            // Interleave pairs of rows, then pairs of pairs: each 128-bit half then holds 4 elements of one column.
-            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
-            Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
-            Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
-            Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
-            Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
-            Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
-            Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
-            // Join the halves: rows 0–3 of column s from u, rows 4–7 from the matching u of rows 4–7.
-            Avx.Permute2x128(u0, u4, 0x20).Store(t);
-            Avx.Permute2x128(u1, u5, 0x20).Store(t + targetStride);
-            Avx.Permute2x128(u2, u6, 0x20).Store(t + 2 * targetStride);
-            Avx.Permute2x128(u3, u7, 0x20).Store(t + 3 * targetStride);
-            Avx.Permute2x128(u0, u4, 0x31).Store(t + 4 * targetStride);
-            Avx.Permute2x128(u1, u5, 0x31).Store(t + 5 * targetStride);
-            Avx.Permute2x128(u2, u6, 0x31).Store(t + 6 * targetStride);
-            Avx.Permute2x128(u3, u7, 0x31).Store(t + 7 * targetStride);
+            TransposeAndStore(r0, r1, r2, r3, r4, r5, r6, r7, t, targetStride);
         }
         else
         {
@@ -404,6 +387,33 @@ public static partial class Gemm
             Avx.Permute2x128(t0, t2, 0x31).Store(t + 2 * targetStride);
             Avx.Permute2x128(t1, t3, 0x31).Store(t + 3 * targetStride);
         }
+    }
+
+    /// <summary>Stores the transpose of the 8×8 float block whose rows are <paramref name="r0"/>…<paramref name="r7"/>:
+    /// row q becomes column q of the 8 rows at <c>t + s·targetStride</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void TransposeAndStore(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2,
+        Vector256<float> r3, Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7,
+        float* t, nint targetStride)
+    {
+        // Interleave pairs of rows, then pairs of pairs: each 128-bit half then holds 4 elements of one column.
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+        Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+        Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
+        Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
+        Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        // Join the halves: rows 0–3 of column s from u, rows 4–7 from the matching u of rows 4–7.
+        Avx.Permute2x128(u0, u4, 0x20).Store(t);
+        Avx.Permute2x128(u1, u5, 0x20).Store(t + targetStride);
+        Avx.Permute2x128(u2, u6, 0x20).Store(t + 2 * targetStride);
+        Avx.Permute2x128(u3, u7, 0x20).Store(t + 3 * targetStride);
+        Avx.Permute2x128(u0, u4, 0x31).Store(t + 4 * targetStride);
+        Avx.Permute2x128(u1, u5, 0x31).Store(t + 5 * targetStride);
+        Avx.Permute2x128(u2, u6, 0x31).Store(t + 6 * targetStride);
+        Avx.Permute2x128(u3, u7, 0x31).Store(t + 7 * targetStride);
     }
 
     /// <summary>Row <paramref name="row"/> of a block, or zero when the block has no such row.</summary>

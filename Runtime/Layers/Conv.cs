@@ -109,6 +109,8 @@ public sealed unsafe class ConvWorkspace<T> where T : unmanaged, IFloatingPointI
     // Per chunk, when a max-pool follows: one image's pre-activations (forward) or their gradient (backward),
     // F × Ho·Wo, which never leave the cache for a batch buffer.
     private readonly T[]? _outputs;
+    // With stride 1 and no padding, the image offset of each column-matrix row (see ColumnPanels).
+    private readonly int[]? _rowOffsets;
 
     /// <summary>Allocates the scratch for batches of up to <paramref name="batchCapacity"/> images.</summary>
     /// <exception cref="ArgumentException">The shape is invalid.</exception>
@@ -152,6 +154,16 @@ public sealed unsafe class ConvWorkspace<T> where T : unmanaged, IFloatingPointI
             OutputLength = RoundToLines(shape.OutputSize);
             _outputs = AllocateAligned(checked(ChunkCapacity * OutputLength), out _outputsStart);
         }
+        if (shape.Stride == 1 && shape.Padding == 0)
+        {
+            // Where each row (c, ki, kj) of the column matrix starts in the image, for packing it from there.
+            _rowOffsets = GC.AllocateUninitializedArray<int>(shape.PatchSize, pinned: true);
+            for (int r = 0; r < shape.PatchSize; r++)
+            {
+                int kj = r % shape.KernelWidth, rest = r / shape.KernelWidth;
+                _rowOffsets[r] = (rest / shape.KernelHeight * shape.Height + rest % shape.KernelHeight) * shape.Width + kj;
+            }
+        }
         for (int chunk = 0; chunk < ChunkCapacity; chunk++)
             new Span<T>(Columns(chunk) + shape.PatchSize * pixels, pixels).Fill(T.One);
     }
@@ -187,6 +199,16 @@ public sealed unsafe class ConvWorkspace<T> where T : unmanaged, IFloatingPointI
     internal T* ExtendedWeights => (T*)Unsafe.AsPointer(ref _extendedWeights[_extendedWeightsStart]);
 
     internal T* Output(int chunk) => (T*)Unsafe.AsPointer(ref _outputs![_outputsStart + chunk * OutputLength]);
+
+    internal int* RowOffsets => (int*)Unsafe.AsPointer(ref _rowOffsets![0]);
+
+    /// <summary>Whether the products pack the column matrix straight from each image (<see cref="ColumnPanels"/>)
+    /// rather than lowering it into the workspace first: float, stride 1, no padding, chunks on their own threads.</summary>
+    internal bool PacksFromImages => _rowOffsets is not null && Gemm.PanelsSupported<T>() && !ParallelProducts && !LowerColumns;
+
+    /// <summary>Always lowers the column matrix first, as on CPUs without the packed path (for tests: the results
+    /// must not change).</summary>
+    internal bool LowerColumns { get; set; }
 
     private const int CacheLine = 64;
 
@@ -565,12 +587,23 @@ public static class Conv
         bool pooled = workspace.Pooled != null;
         var a = new ReadOnlySpan<T>(workspace.ExtendedWeights, filters * extended);
         var b = new ReadOnlySpan<T>(columns, extended * pixels);
+        // With few filters the product reads the stored column matrix in place, unpacked, which beats packing it.
+        bool fromImages = workspace.PacksFromImages && filters > Gemm.ReadBInPlaceRows;
         for (int image = start; image < end; image++)
         {
-            Im2Col.Lower(shape, workspace.X + (nint)image * inputSize, columns);
+            T* input = workspace.X + (nint)image * inputSize;
             T* output = pooled ? workspace.Output(chunk) : workspace.Y + (nint)image * outputSize;
             var y = new Span<T>(output, outputSize);
-            Gemm.Multiply(false, false, filters, pixels, extended, a, b, y, accumulate: false, parallel: workspace.ParallelProducts);
+            if (fromImages)
+            {
+                var source = new ColumnPanels((float*)input, workspace.RowOffsets, shape.PatchSize, shape.Width, shape.OutputWidth);
+                Gemm.MultiplyPanels(filters, pixels, extended, (float*)workspace.ExtendedWeights, ref source, (float*)output, accumulate: false);
+            }
+            else
+            {
+                Im2Col.Lower(shape, input, columns);
+                Gemm.Multiply(false, false, filters, pixels, extended, a, b, y, accumulate: false, parallel: workspace.ParallelProducts);
+            }
             if (pooled) MaxPool.ForwardImage(workspace.Pool!.Value, output, image, workspace.Pooled, workspace.Argmax, workspace.Activation);
             else if (workspace.Activation != Activation.Identity) Activations.Forward(workspace.Activation, y);
         }
@@ -590,6 +623,7 @@ public static class Conv
         var partial = new Span<T>(workspace.Partial(chunk), filters * (patch + 1));
         var columnMatrix = new ReadOnlySpan<T>(columns, (patch + 1) * pixels);
         var weights = new ReadOnlySpan<T>(workspace.Weights, shape.WeightCount);
+        bool fromImages = workspace.PacksFromImages;
         for (int image = start; image < end; image++)
         {
             T* outputGradient = pooled ? workspace.Output(chunk) : workspace.OutputGradient + (nint)image * outputSize;
@@ -599,12 +633,21 @@ public static class Conv
                         workspace.Argmax, image, outputGradient))
                     Volatile.Write(ref workspace.InvalidArgmax, 1);
             }
-            Im2Col.Lower(shape, workspace.X + (nint)image * inputSize, columns);
+            T* input = workspace.X + (nint)image * inputSize;
             var dz = new ReadOnlySpan<T>(outputGradient, outputSize);
             // (Measured: this orientation, F rows, beats [col; 1]·dZᵀ with PatchSize + 1 rows, whose few columns fill
             // the register tile poorly when F is small.)
-            Gemm.Multiply(false, true, filters, patch + 1, pixels, dz, columnMatrix,
-                partial, accumulate: image != start, parallel: parallel);
+            if (fromImages)
+            {
+                var source = new TransposedColumnPanels((float*)input, workspace.RowOffsets, patch, shape.Width, shape.OutputWidth);
+                Gemm.MultiplyPanels(filters, patch + 1, pixels, (float*)outputGradient, ref source, (float*)workspace.Partial(chunk),
+                    accumulate: image != start);
+            }
+            else
+            {
+                Im2Col.Lower(shape, input, columns);
+                Gemm.Multiply(false, true, filters, patch + 1, pixels, dz, columnMatrix, partial, accumulate: image != start, parallel: parallel);
+            }
             if (workspace.InputGradient == null) continue;
             var dcol = new Span<T>(columns, patch * pixels); // the ones row below stays
             Gemm.Multiply(true, false, patch, pixels, filters, weights, dz, dcol, accumulate: false, parallel: parallel);
