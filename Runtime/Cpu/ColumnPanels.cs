@@ -18,9 +18,17 @@ internal readonly unsafe struct ColumnPanels(float* image, int* rowOffsets, int 
     public void Pack(int p0, int depth, int j0, int columns, float* packed, int panelWidth)
     {
         int oyFirst = j0 / outputWidth, oxFirst = j0 - oyFirst * outputWidth;
+        // The common case (LeNet5's conv2: four rows of 8 per panel): whole output rows of whole vectors.
+        bool wholeRows = oxFirst == 0 && columns % outputWidth == 0 && outputWidth % 8 == 0;
         for (int p = p0; p < p0 + depth; p++, packed += panelWidth)
         {
             if (p == patch) new Span<float>(packed, columns).Fill(1f);
+            else if (wholeRows)
+            {
+                float* source = image + rowOffsets[p] + oyFirst * width, target = packed, end = packed + columns;
+                for (; target < end; source += width, target += outputWidth)
+                    for (int i = 0; i < outputWidth; i += 8) Vector256.Load(source + i).Store(target + i);
+            }
             else
             {
                 // Runs of the input's rows: to the end of the first output row, then whole output rows.
@@ -33,7 +41,7 @@ internal readonly unsafe struct ColumnPanels(float* image, int* rowOffsets, int 
                     left -= run;
                 }
             }
-            new Span<float>(packed + columns, panelWidth - columns).Clear();
+            if (columns < panelWidth) new Span<float>(packed + columns, panelWidth - columns).Clear();
         }
     }
 
