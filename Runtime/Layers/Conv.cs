@@ -575,8 +575,9 @@ public static class Conv
         }
     }
 
-    /// <summary>One chunk of the forward pass: for each of its images, the column matrix, then Y = [W | b]·[col; 1]
-    /// and f in place, or, for the pooled call, Y into the chunk's scratch, pooled from there.</summary>
+    /// <summary>One chunk of the forward pass: for each of its images, Y = [W | b]·[col; 1] (the column matrix lowered
+    /// into the workspace first, or packed for the product straight from the image) and f in place, or, for the pooled
+    /// call, Y into the chunk's scratch, pooled from there.</summary>
     internal static unsafe void ForwardChunk<T>(ConvWorkspace<T> workspace, int chunk) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ConvShape shape = workspace.Shape;
@@ -610,8 +611,8 @@ public static class Conv
     }
 
     /// <summary>One chunk of the backward pass: for each of its images (for the pooled call, first the pooling's
-    /// gradient routed into the chunk's scratch), the column matrix, the partial [dW | db] += dZ·[col; 1]ᵀ, and, when
-    /// wanted, dcol = Wᵀ·dZ (over the column matrix) raised into dx.</summary>
+    /// gradient routed into the chunk's scratch), the partial [dW | db] += dZ·[col; 1]ᵀ (col lowered or packed from the
+    /// image, as forward), and, when wanted, dcol = Wᵀ·dZ (in the column matrix's scratch) raised into dx.</summary>
     internal static unsafe void BackwardChunk<T>(ConvWorkspace<T> workspace, int chunk) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ConvShape shape = workspace.Shape;
