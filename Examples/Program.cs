@@ -166,7 +166,7 @@ internal static class Cli
 
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"done: {result.Epochs} epochs{(result.StoppedEarly ? " (early stop)" : "")} in {result.WallSeconds:F1} s " +
-                $"({result.TrainSeconds:F1} s training, {result.TrainImagesPerSecond:N0} img/s); best validation error " +
+                $"({result.TrainSeconds:F1} s training, {result.TrainImagesPerSecond:N0} img/s{SteadyRate(reports)}); best validation error " +
                 $"{result.BestValidationErrorPercent:F2}% at epoch {result.BestEpoch}, test error {result.TestErrorPercent:F2}%"));
             if (checkpoint is not null && File.Exists(checkpoint))
                 log.WriteLine($"checkpoint: {Path.GetFullPath(checkpoint)} holds the best model (epoch {result.BestEpoch}); " +
@@ -196,6 +196,16 @@ internal static class Cli
     /// --plots: writes DIR/curves.png (the loss and errors at each validation) and DIR/confusion.png (the confusion
     /// matrix of <paramref name="network"/>, the best model, on the test set), and prints the matrix as a table.
     /// </summary>
+    /// <summary>", 12,345 img/s steady": the median throughput of the reports after the first, whose epoch also pays
+    /// for compiling the code (measured as the peer measures its steady state); empty with fewer than two reports.</summary>
+    private static string SteadyRate(IReadOnlyList<ProgressReport> reports)
+    {
+        if (reports.Count < 2) return string.Empty;
+        double[] rates = reports.Skip(1).Select(report => report.ImagesPerSecond).Order().ToArray();
+        double median = rates.Length % 2 == 1 ? rates[rates.Length / 2] : (rates[rates.Length / 2 - 1] + rates[rates.Length / 2]) / 2;
+        return string.Create(CultureInfo.InvariantCulture, $", {median:N0} img/s steady");
+    }
+
     private static void Plot(string folder, Example example, INetwork network, MnistSplit data, IReadOnlyList<ProgressReport> reports,
         int minibatchesPerEpoch, TextWriter log)
     {

@@ -180,6 +180,7 @@ public sealed class TrainingChartsTests : IDisposable
         string[] lines = output.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
         Assert.Single(lines);
         Assert.StartsWith("done: 2 epochs", lines[0]);
+        Assert.Matches(@"training, [\d,]+ img/s, [\d,]+ img/s steady\)", lines[0]); // all steps, then the later epochs' median
 
         string plots = Path.Combine(_folder.Path, "quiet-plots");
         string checkpoint = Path.Combine(_folder.Path, "lr.ckpt");
