@@ -18,17 +18,13 @@ internal readonly unsafe struct ColumnPanels(float* image, int* rowOffsets, int 
     public void Pack(int p0, int depth, int j0, int columns, float* packed, int panelWidth)
     {
         int oyFirst = j0 / outputWidth, oxFirst = j0 - oyFirst * outputWidth;
-        // The common case (LeNet5's conv2: four rows of 8 per panel): whole output rows of whole vectors.
-        bool wholeRows = oxFirst == 0 && columns % outputWidth == 0 && outputWidth % 8 == 0;
+        // The common case (LeNet5's conv2: four rows of 8 per panel): whole output rows, copied as one strided block.
+        bool wholeRows = oxFirst == 0 && columns % outputWidth == 0;
         for (int p = p0; p < p0 + depth; p++, packed += panelWidth)
         {
             if (p == patch) new Span<float>(packed, columns).Fill(1f);
             else if (wholeRows)
-            {
-                float* source = image + rowOffsets[p] + oyFirst * width, target = packed, end = packed + columns;
-                for (; target < end; source += width, target += outputWidth)
-                    for (int i = 0; i < outputWidth; i += 8) Vector256.Load(source + i).Store(target + i);
-            }
+                Im2Col.CopyRows(image + rowOffsets[p] + oyFirst * width, width, packed, outputWidth, columns / outputWidth, outputWidth);
             else
             {
                 // Runs of the input's rows: to the end of the first output row, then whole output rows.
@@ -36,21 +32,13 @@ internal readonly unsafe struct ColumnPanels(float* image, int* rowOffsets, int 
                 for (int oy = oyFirst, ox = oxFirst, left = columns; left > 0; oy++, ox = 0)
                 {
                     int run = Math.Min(outputWidth - ox, left);
-                    CopyRun(window + oy * width + ox, target, run);
+                    Im2Col.CopyRows(window + oy * width + ox, 0, target, 0, 1, run);
                     target += run;
                     left -= run;
                 }
             }
             if (columns < panelWidth) new Span<float>(packed + columns, panelWidth - columns).Clear();
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRun(float* source, float* target, int count)
-    {
-        int i = 0;
-        for (; i + 8 <= count; i += 8) Vector256.Load(source + i).Store(target + i);
-        for (; i < count; i++) target[i] = source[i];
     }
 }
 

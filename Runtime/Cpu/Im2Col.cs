@@ -80,7 +80,7 @@ internal static unsafe class Im2Col
     /// <summary>Copies <paramref name="rows"/> rows of <paramref name="count"/> contiguous elements between
     /// strided rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRows<T>(T* source, nint sourceStride, T* target, nint targetStride, int rows, int count)
+    internal static void CopyRows<T>(T* source, nint sourceStride, T* target, nint targetStride, int rows, int count)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int lanes = Vector<T>.Count;
